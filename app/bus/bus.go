@@ -1,0 +1,42 @@
+// Package bus is what the application needs from messaging, in plain Go: send a command,
+// publish events. ports/messaging and adapters implement it; app code never sees a broker.
+package bus
+
+import (
+	"context"
+	"errors"
+)
+
+// Message is a command or an event. Its name is the explicit, versioned wire name
+// ("orders.OrderPlaced.v1"); its partition key keeps related messages in order.
+type Message interface {
+	MessageName() string
+	PartitionKey() string
+}
+
+// CommandSender delivers a command to its one handler, asynchronously.
+type CommandSender interface {
+	Send(ctx context.Context, cmd Message) error
+}
+
+// EventPublisher announces facts to whoever listens.
+type EventPublisher interface {
+	Publish(ctx context.Context, events ...Message) error
+}
+
+// ErrPermanent marks an error that no retry can fix (a command that breaks validation that
+// the sender should have done). The router sends such a message to the poison topic at once.
+var ErrPermanent = errors.New("permanent failure")
+
+// Permanent wraps err so errors.Is(err, ErrPermanent) holds.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string   { return e.err.Error() }
+func (e permanentError) Unwrap() []error { return []error{e.err, ErrPermanent} }

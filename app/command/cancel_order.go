@@ -1,0 +1,25 @@
+package command
+
+import (
+	"context"
+	"time"
+
+	"github.com/example/orders-service/domain/order"
+)
+
+// CancelOrder comes from a person; a pending or confirmed order can be cancelled.
+type CancelOrder struct {
+	OrderID string `json:"order_id"`
+	Reason  string `json:"reason"`
+}
+
+func (CancelOrder) MessageName() string    { return "orders.CancelOrder.v1" }
+func (c CancelOrder) PartitionKey() string { return c.OrderID }
+
+type CancelOrderHandler struct{ deps }
+
+func (h CancelOrderHandler) Handle(ctx context.Context, cmd CancelOrder) error {
+	return h.transition(ctx, cmd, cmd.OrderID, order.StatusCancelled, func(o *order.Order, now time.Time) error {
+		return o.Cancel(cmd.Reason, now)
+	})
+}

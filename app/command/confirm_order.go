@@ -1,0 +1,24 @@
+package command
+
+import (
+	"context"
+	"time"
+
+	"github.com/example/orders-service/domain/order"
+)
+
+// ConfirmOrder is sent by the order policy once the order's stock is reserved.
+type ConfirmOrder struct {
+	OrderID string `json:"order_id"`
+}
+
+func (ConfirmOrder) MessageName() string    { return "orders.ConfirmOrder.v1" }
+func (c ConfirmOrder) PartitionKey() string { return c.OrderID }
+
+type ConfirmOrderHandler struct{ deps }
+
+func (h ConfirmOrderHandler) Handle(ctx context.Context, cmd ConfirmOrder) error {
+	return h.transition(ctx, cmd, cmd.OrderID, order.StatusConfirmed, func(o *order.Order, now time.Time) error {
+		return o.Confirm(now)
+	})
+}

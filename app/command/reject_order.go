@@ -1,0 +1,25 @@
+package command
+
+import (
+	"context"
+	"time"
+
+	"github.com/example/orders-service/domain/order"
+)
+
+// RejectOrder is sent by the order policy when the order's stock cannot be reserved.
+type RejectOrder struct {
+	OrderID string `json:"order_id"`
+	Reason  string `json:"reason"`
+}
+
+func (RejectOrder) MessageName() string    { return "orders.RejectOrder.v1" }
+func (c RejectOrder) PartitionKey() string { return c.OrderID }
+
+type RejectOrderHandler struct{ deps }
+
+func (h RejectOrderHandler) Handle(ctx context.Context, cmd RejectOrder) error {
+	return h.transition(ctx, cmd, cmd.OrderID, order.StatusRejected, func(o *order.Order, now time.Time) error {
+		return o.Reject(cmd.Reason, now)
+	})
+}

@@ -1,0 +1,52 @@
+package command
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/domain/order"
+	"github.com/example/orders-service/domain/stock"
+)
+
+// ReserveStock holds every line of one order, or none. Keyed by the order ID, so it is
+// handled in order with that order's release.
+type ReserveStock struct {
+	OrderID string       `json:"order_id"`
+	Items   []order.Item `json:"items"`
+}
+
+func (ReserveStock) MessageName() string    { return "stock.ReserveStock.v1" }
+func (c ReserveStock) PartitionKey() string { return c.OrderID }
+
+type ReserveStockHandler struct{ deps }
+
+// Handle reserves once per order: a redelivery re-announces the stored outcome (held or
+// failed) without taking stock again.
+func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error {
+	lines := make([]stock.Line, len(cmd.Items))
+	for i, it := range cmd.Items {
+		lines[i] = stock.Line{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	var outcome bus.Message
+	err := h.Stock.UpdateReservation(ctx, cmd.OrderID, stock.SKUs(lines), func(r *stock.Reservation, levels stock.Levels) error {
+		if _, err := r.Reserve(cmd.OrderID, lines, levels); err != nil {
+			return bus.Permanent(err)
+		}
+		if ev, ok := r.Event(h.now()).(bus.Message); ok && r.Status != stock.ReservationReleased {
+			outcome = ev
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reserving stock for order %s: %w", cmd.OrderID, err)
+	}
+	return h.publish(ctx, announce(outcome)...)
+}
+
+func announce(m bus.Message) []bus.Message {
+	if m == nil {
+		return nil
+	}
+	return []bus.Message{m}
+}

@@ -1,0 +1,40 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/domain/stock"
+)
+
+// SetStockLevel replaces the quantity of a SKU that orders can reserve.
+type SetStockLevel struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+func (SetStockLevel) MessageName() string    { return "stock.SetStockLevel.v1" }
+func (c SetStockLevel) PartitionKey() string { return c.SKU }
+
+type SetStockLevelHandler struct{ deps }
+
+// Handle is idempotent by nature: setting the same level twice leaves the same level.
+func (h SetStockLevelHandler) Handle(ctx context.Context, cmd SetStockLevel) error {
+	var level stock.Level
+	err := h.Stock.UpdateLevel(ctx, cmd.SKU, func(l *stock.Level) error {
+		if err := l.SetAvailable(cmd.Quantity); err != nil {
+			return err
+		}
+		level = *l
+		return nil
+	})
+	if errors.Is(err, stock.ErrInvalidLevel) {
+		return bus.Permanent(fmt.Errorf("setting stock of %s: %w", cmd.SKU, err))
+	}
+	if err != nil {
+		return fmt.Errorf("setting stock of %s: %w", cmd.SKU, err)
+	}
+	return h.publish(ctx, stock.StockLevelSet{SKU: level.SKU, Available: level.Available, Reserved: level.Reserved, OccurredAt: h.now()})
+}

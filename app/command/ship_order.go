@@ -1,0 +1,24 @@
+package command
+
+import (
+	"context"
+	"time"
+
+	"github.com/example/orders-service/domain/order"
+)
+
+// ShipOrder comes from a person; only a confirmed order can be shipped.
+type ShipOrder struct {
+	OrderID string `json:"order_id"`
+}
+
+func (ShipOrder) MessageName() string    { return "orders.ShipOrder.v1" }
+func (c ShipOrder) PartitionKey() string { return c.OrderID }
+
+type ShipOrderHandler struct{ deps }
+
+func (h ShipOrderHandler) Handle(ctx context.Context, cmd ShipOrder) error {
+	return h.transition(ctx, cmd, cmd.OrderID, order.StatusShipped, func(o *order.Order, now time.Time) error {
+		return o.Ship(now)
+	})
+}

@@ -1,0 +1,49 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/domain/order"
+)
+
+// transition applies one status change to an order and announces the outcome:
+//   - the change is allowed: save, then publish the new status's event;
+//   - the order already has the target status (a redelivery): re-publish that event, since
+//     the first attempt may have saved and then failed to publish;
+//   - any other rule violation, or an unknown order: publish OrderCommandRefused. That is
+//     an outcome the read model shows, not an error, so nothing is retried or poisoned.
+func (d deps) transition(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) error) error {
+	var announce bus.Message
+	err := d.Orders.Update(ctx, orderID, func(current *order.Order) (*order.Order, error) {
+		if current == nil {
+			announce = d.refusal(cmd, orderID, "unknown order")
+			return nil, nil
+		}
+		if current.Status() == target {
+			announce = current.Event().(bus.Message)
+			return nil, nil
+		}
+		if err := apply(current, d.now()); err != nil {
+			var refused *order.TransitionError
+			if errors.As(err, &refused) {
+				announce = d.refusal(cmd, orderID, refused.Error())
+				return nil, nil
+			}
+			return nil, err
+		}
+		announce = current.Event().(bus.Message)
+		return current, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s for order %s: %w", cmd.MessageName(), orderID, err)
+	}
+	return d.publish(ctx, announce)
+}
+
+func (d deps) refusal(cmd bus.Message, orderID, reason string) bus.Message {
+	return order.OrderCommandRefused{OrderID: orderID, Command: cmd.MessageName(), Reason: reason, OccurredAt: d.now()}
+}

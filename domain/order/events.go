@@ -1,0 +1,106 @@
+package order
+
+import "time"
+
+// Events are the facts an order publishes. Their wire names are explicit and versioned so a
+// refactor of Go names can never break a consumer; change a payload incompatibly only under a
+// new version. Every event carries the order's version after the change, which lets read
+// models drop stale or repeated events.
+
+// Item is a line as it travels in messages.
+type Item struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+// ItemsFromLines converts domain lines to message items.
+func ItemsFromLines(lines []Line) []Item {
+	items := make([]Item, len(lines))
+	for i, l := range lines {
+		items[i] = Item{SKU: l.SKU, Quantity: l.Quantity}
+	}
+	return items
+}
+
+// LinesFromItems converts message items to domain lines.
+func LinesFromItems(items []Item) []Line {
+	lines := make([]Line, len(items))
+	for i, it := range items {
+		lines[i] = Line{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	return lines
+}
+
+// Header is what every order event has.
+type Header struct {
+	OrderID    string    `json:"order_id"`
+	Version    int       `json:"version"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+// PartitionKey keeps all messages of one order on one partition, in order.
+func (h Header) PartitionKey() string { return h.OrderID }
+
+func header(o *Order) Header {
+	return Header{OrderID: o.id, Version: o.version, OccurredAt: o.updatedAt}
+}
+
+type OrderPlaced struct {
+	Header
+	CustomerID string `json:"customer_id"`
+	Items      []Item `json:"items"`
+}
+
+func (OrderPlaced) MessageName() string { return "orders.OrderPlaced.v1" }
+
+type OrderConfirmed struct{ Header }
+
+func (OrderConfirmed) MessageName() string { return "orders.OrderConfirmed.v1" }
+
+type OrderRejected struct {
+	Header
+	Reason string `json:"reason"`
+}
+
+func (OrderRejected) MessageName() string { return "orders.OrderRejected.v1" }
+
+type OrderCancelled struct {
+	Header
+	Reason string `json:"reason"`
+}
+
+func (OrderCancelled) MessageName() string { return "orders.OrderCancelled.v1" }
+
+type OrderShipped struct{ Header }
+
+func (OrderShipped) MessageName() string { return "orders.OrderShipped.v1" }
+
+// OrderCommandRefused records a command that broke a rule (ship a pending order, cancel a
+// shipped one). It is an outcome, not an error, so the read model can show it.
+type OrderCommandRefused struct {
+	OrderID    string    `json:"order_id"`
+	Command    string    `json:"command"`
+	Reason     string    `json:"reason"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+func (OrderCommandRefused) MessageName() string    { return "orders.OrderCommandRefused.v1" }
+func (e OrderCommandRefused) PartitionKey() string { return e.OrderID }
+
+// Event returns the fact that describes the order's current status, used both after a
+// change and to re-publish it when a command is redelivered after its state was saved.
+func (o *Order) Event() any {
+	h := header(o)
+	switch o.status {
+	case StatusPending:
+		return OrderPlaced{Header: h, CustomerID: o.customerID, Items: ItemsFromLines(o.lines)}
+	case StatusConfirmed:
+		return OrderConfirmed{Header: h}
+	case StatusRejected:
+		return OrderRejected{Header: h, Reason: o.reason}
+	case StatusShipped:
+		return OrderShipped{Header: h}
+	default:
+		return OrderCancelled{Header: h, Reason: o.reason}
+	}
+}

@@ -1,0 +1,71 @@
+package stock
+
+import "time"
+
+// Stock events. Those caused by an order are keyed by the order ID so they stay in that
+// order's partition; a level change is keyed by its SKU.
+
+// Item is a reserved line as it travels in messages.
+type Item struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+func items(lines []Line) []Item {
+	out := make([]Item, len(lines))
+	for i, l := range lines {
+		out[i] = Item{SKU: l.SKU, Quantity: l.Quantity}
+	}
+	return out
+}
+
+type StockLevelSet struct {
+	SKU        string    `json:"sku"`
+	Available  int       `json:"available"`
+	Reserved   int       `json:"reserved"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+func (StockLevelSet) MessageName() string    { return "stock.StockLevelSet.v1" }
+func (e StockLevelSet) PartitionKey() string { return e.SKU }
+
+type StockReserved struct {
+	OrderID    string    `json:"order_id"`
+	Items      []Item    `json:"items"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+func (StockReserved) MessageName() string    { return "stock.StockReserved.v1" }
+func (e StockReserved) PartitionKey() string { return e.OrderID }
+
+type StockReservationFailed struct {
+	OrderID    string    `json:"order_id"`
+	Reason     string    `json:"reason"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+func (StockReservationFailed) MessageName() string    { return "stock.StockReservationFailed.v1" }
+func (e StockReservationFailed) PartitionKey() string { return e.OrderID }
+
+type StockReleased struct {
+	OrderID    string    `json:"order_id"`
+	Items      []Item    `json:"items"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+func (StockReleased) MessageName() string    { return "stock.StockReleased.v1" }
+func (e StockReleased) PartitionKey() string { return e.OrderID }
+
+// Event is the fact that describes the reservation's current status; nil when there is
+// nothing worth announcing (a tombstone left by an early release).
+func (r *Reservation) Event(now time.Time) any {
+	switch r.Status {
+	case ReservationHeld:
+		return StockReserved{OrderID: r.OrderID, Items: items(r.Lines), OccurredAt: now}
+	case ReservationFailed:
+		return StockReservationFailed{OrderID: r.OrderID, Reason: r.Reason, OccurredAt: now}
+	case ReservationReleased:
+		return StockReleased{OrderID: r.OrderID, Items: items(r.Lines), OccurredAt: now}
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+// Package stock holds stock levels per SKU and the reservations orders make against them.
+package stock
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// MaxLevel bounds a stock level so sums of reservations cannot overflow.
+const MaxLevel = 1_000_000_000
+
+// ErrInvalidLevel is wrapped by every invalid stock level.
+var ErrInvalidLevel = errors.New("invalid stock level")
+
+// Level is the stock of one SKU: what can still be reserved and what is held for orders.
+type Level struct {
+	SKU       string
+	Available int
+	Reserved  int
+}
+
+// SetAvailable replaces the quantity that can be reserved; reservations already held stay.
+func (l *Level) SetAvailable(quantity int) error {
+	if quantity < 0 || quantity > MaxLevel {
+		return fmt.Errorf("%w: quantity %d is outside 0..%d", ErrInvalidLevel, quantity, MaxLevel)
+	}
+	l.Available = quantity
+	return nil
+}
+
+// Line is a quantity of one SKU an order wants reserved.
+type Line struct {
+	SKU      string
+	Quantity int
+}
+
+// ReservationStatus is what happened to an order's request for stock.
+type ReservationStatus string
+
+const (
+	// ReservationNone means no request for this order was seen yet.
+	ReservationNone     ReservationStatus = ""
+	ReservationHeld     ReservationStatus = "held"
+	ReservationFailed   ReservationStatus = "failed"
+	ReservationReleased ReservationStatus = "released"
+)
+
+// Reservation is one order's claim on stock. Keeping it, including failures and releases,
+// is what makes reserve and release idempotent per order and immune to reordering: a release
+// that arrives before its reserve leaves a tombstone the reserve then respects.
+type Reservation struct {
+	OrderID string
+	Lines   []Line
+	Status  ReservationStatus
+	Reason  string
+}
+
+// Levels are the stock levels a reservation touches, by SKU. A SKU never stocked is absent.
+type Levels map[string]*Level
+
+func (ls Levels) level(sku string) *Level {
+	l, ok := ls[sku]
+	if !ok {
+		l = &Level{SKU: sku}
+		ls[sku] = l
+	}
+	return l
+}
+
+// Outcome says whether a call changed anything. Unchanged means the same request was seen
+// before; the caller may re-announce the stored result but must not act twice.
+type Outcome int
+
+const (
+	Changed Outcome = iota
+	Unchanged
+)
+
+// Reserve takes all lines from the levels, or none when any SKU is short.
+func (r *Reservation) Reserve(orderID string, lines []Line, levels Levels) (Outcome, error) {
+	if r.Status != ReservationNone {
+		return Unchanged, nil
+	}
+	if err := validateLines(lines); err != nil {
+		return Unchanged, err
+	}
+	r.OrderID = orderID
+	r.Lines = append([]Line(nil), lines...)
+	var short []string
+	for _, l := range lines {
+		lv := levels.level(l.SKU)
+		if lv.Available < l.Quantity {
+			short = append(short, fmt.Sprintf("%s (requested %d, available %d)", l.SKU, l.Quantity, lv.Available))
+		}
+	}
+	if len(short) > 0 {
+		r.Status = ReservationFailed
+		r.Reason = "insufficient stock: " + strings.Join(short, ", ")
+		return Changed, nil
+	}
+	for _, l := range lines {
+		lv := levels.level(l.SKU)
+		lv.Available -= l.Quantity
+		lv.Reserved += l.Quantity
+	}
+	r.Status = ReservationHeld
+	return Changed, nil
+}
+
+// Release gives a held reservation back. Releasing before any reserve leaves a tombstone;
+// releasing a failed reservation changes nothing as nothing was taken.
+func (r *Reservation) Release(orderID string, levels Levels) Outcome {
+	switch r.Status {
+	case ReservationHeld:
+		for _, l := range r.Lines {
+			lv := levels.level(l.SKU)
+			lv.Available += l.Quantity
+			lv.Reserved -= l.Quantity
+		}
+		r.Status = ReservationReleased
+		return Changed
+	case ReservationNone:
+		r.OrderID = orderID
+		r.Status = ReservationReleased
+		r.Reason = "released before it was reserved"
+		return Changed
+	default:
+		return Unchanged
+	}
+}
+
+// SKUs lists the SKUs of lines, sorted, so storage can lock them in one global order and
+// concurrent reservations cannot deadlock.
+func SKUs(lines []Line) []string {
+	skus := make([]string, 0, len(lines))
+	for _, l := range lines {
+		skus = append(skus, l.SKU)
+	}
+	sort.Strings(skus)
+	return skus
+}
+
+func validateLines(lines []Line) error {
+	if len(lines) == 0 {
+		return errors.New("a reservation needs at least one line")
+	}
+	seen := make(map[string]bool, len(lines))
+	for _, l := range lines {
+		if l.SKU == "" || l.Quantity <= 0 {
+			return fmt.Errorf("invalid reservation line %q x %d", l.SKU, l.Quantity)
+		}
+		if seen[l.SKU] {
+			return fmt.Errorf("sku %q appears twice in one reservation", l.SKU)
+		}
+		seen[l.SKU] = true
+	}
+	return nil
+}

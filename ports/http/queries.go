@@ -1,0 +1,118 @@
+package http
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/example/orders-service/app/query"
+	"github.com/example/orders-service/domain/order"
+)
+
+type orderResponse struct {
+	ID         string            `json:"id"`
+	CustomerID string            `json:"customer_id"`
+	Items      []order.Item      `json:"items"`
+	Status     order.Status      `json:"status"`
+	Reason     string            `json:"reason,omitempty"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+	Refusals   []refusalResponse `json:"refused_commands,omitempty"`
+}
+
+type refusalResponse struct {
+	Command string    `json:"command"`
+	Reason  string    `json:"reason"`
+	At      time.Time `json:"at"`
+}
+
+type ordersResponse struct {
+	Orders []orderResponse `json:"orders"`
+}
+
+type stockResponse struct {
+	SKU       string `json:"sku"`
+	Available int    `json:"available"`
+	Reserved  int    `json:"reserved"`
+}
+
+func toOrderResponse(v query.OrderView) orderResponse {
+	r := orderResponse{
+		ID: v.ID, CustomerID: v.CustomerID, Items: v.Items, Status: v.Status, Reason: v.Reason,
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+	}
+	if r.Items == nil {
+		r.Items = []order.Item{}
+	}
+	for _, ref := range v.Refusals {
+		r.Refusals = append(r.Refusals, refusalResponse{Command: ref.Command, Reason: ref.Reason, At: ref.At})
+	}
+	return r
+}
+
+func (s *Server) getOrder(c echo.Context) error {
+	orderID, err := parseOrderID(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	v, err := s.queries.Order.Handle(c.Request().Context(), orderID)
+	if errors.Is(err, query.ErrNotFound) {
+		return newProblem(http.StatusNotFound, "no order "+orderID+" (an order just accepted appears within moments)")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toOrderResponse(v))
+}
+
+func (s *Server) listOrders(c echo.Context) error {
+	var f query.OrderFilter
+	var fields []FieldError
+	if raw := c.QueryParam("status"); raw != "" {
+		st, err := order.ParseStatus(raw)
+		if err != nil {
+			fields = append(fields, FieldError{"status", "must be one of pending, confirmed, rejected, cancelled, shipped"})
+		}
+		f.Status = st
+	}
+	if raw := c.QueryParam("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > query.MaxListLimit {
+			fields = append(fields, FieldError{"limit", "must be an integer between 1 and " + strconv.Itoa(query.MaxListLimit)})
+		}
+		f.Limit = n
+	}
+	if len(fields) > 0 {
+		return newProblem(http.StatusBadRequest, "invalid query: "+fields[0].Field+" "+fields[0].Detail, fields...)
+	}
+	views, err := s.queries.Orders.Handle(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	resp := ordersResponse{Orders: make([]orderResponse, len(views))}
+	for i, v := range views {
+		resp.Orders[i] = toOrderResponse(v)
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+func (s *Server) getStock(c echo.Context) error {
+	sku, err := parseSKU(c.Param("sku"))
+	if err != nil {
+		return err
+	}
+	l, err := s.queries.Stock.Handle(c.Request().Context(), sku)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, stockResponse{SKU: l.SKU, Available: l.Available, Reserved: l.Reserved})
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"))
+}

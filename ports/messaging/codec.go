@@ -1,0 +1,51 @@
+package messaging
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ThreeDotsLabs/watermill/components/cqrs"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/example/orders-service/app/bus"
+)
+
+// codec is the cqrs marshaler: JSON payloads, the explicit wire name in the "type" header
+// (never a Go type name, so a refactor cannot break consumers), the partition key in
+// metadata, and time-ordered UUIDv7 message IDs.
+type codec struct{}
+
+var _ cqrs.CommandEventMarshaler = codec{}
+
+func (codec) Marshal(v any) (*message.Message, error) {
+	m, ok := v.(bus.Message)
+	if !ok {
+		return nil, fmt.Errorf("%T is not a bus.Message", v)
+	}
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", m.MessageName(), err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("generating message UUID: %w", err)
+	}
+	msg := message.NewMessage(id.String(), payload)
+	msg.Metadata.Set(TypeKey, m.MessageName())
+	msg.Metadata.Set(PartitionKeyKey, m.PartitionKey())
+	return msg, nil
+}
+
+func (codec) Unmarshal(msg *message.Message, v any) error {
+	return json.Unmarshal(msg.Payload, v)
+}
+
+func (codec) Name(v any) string {
+	if m, ok := v.(bus.Message); ok {
+		return m.MessageName()
+	}
+	return ""
+}
+
+func (codec) NameFromMessage(msg *message.Message) string { return msg.Metadata.Get(TypeKey) }

@@ -1,0 +1,99 @@
+// Package messaging drives the application from Kafka: the Watermill router, its middleware
+// stack, the typed dispatch of commands and events, and the buses the application sends
+// through.
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/example/orders-service/app"
+)
+
+// RetryConfig bounds the retries of a failing handler: exponential backoff with jitter.
+type RetryConfig struct {
+	MaxRetries      int
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+	MaxElapsedTime  time.Duration
+}
+
+// RouterConfig configures the router.
+type RouterConfig struct {
+	Topics              Topics
+	ConsumerGroupPrefix string
+	Retry               RetryConfig
+	HandlerTimeout      time.Duration
+	CloseTimeout        time.Duration
+}
+
+// SubscriberFactory returns a subscriber in the named Kafka consumer group.
+type SubscriberFactory func(consumerGroup string) (message.Subscriber, error)
+
+// Router is the Watermill router with every handler of the application registered.
+type Router struct {
+	*message.Router
+}
+
+// NewRouter builds the router. Middleware, outermost first:
+//  1. correlation ID into ctx and logs (and onto every message sent, via the buses);
+//  2. poison queue, for what fails after retries or at once when permanent. It must sit
+//     outside retry, or retries would be skipped;
+//  3. poison details (partition, offset, attempts);
+//  4. retry with exponential backoff and jitter, never for permanent errors;
+//  5. a timeout per attempt (retry resets the context between attempts);
+//  6. recoverer: a panic becomes an error, is retried, then poisoned; the process lives.
+func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSubscriber SubscriberFactory, logger *slog.Logger) (*Router, error) {
+	wlogger := watermill.NewSlogLogger(logger)
+	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wlogger)
+	if err != nil {
+		return nil, fmt.Errorf("creating router: %w", err)
+	}
+	poison, err := middleware.PoisonQueueWithFilter(pub, cfg.Topics.Poison(), shouldPoison)
+	if err != nil {
+		return nil, fmt.Errorf("creating poison queue middleware: %w", err)
+	}
+	r.AddMiddleware(
+		correlate(logger),
+		poison,
+		poisonDetails,
+		middleware.Retry{
+			MaxRetries:          cfg.Retry.MaxRetries,
+			InitialInterval:     cfg.Retry.InitialInterval,
+			MaxInterval:         cfg.Retry.MaxInterval,
+			MaxElapsedTime:      cfg.Retry.MaxElapsedTime,
+			Multiplier:          2,
+			RandomizationFactor: 0.5,
+			ResetContextOnRetry: true,
+			ShouldRetry:         func(p middleware.RetryParams) bool { return shouldRetry(p.Err) },
+		}.Middleware,
+		countAttempts,
+		middleware.Timeout(cfg.HandlerTimeout),
+		middleware.Recoverer,
+	)
+
+	registry := &Registry{topics: cfg.Topics}
+	registerHandlers(registry, a)
+	for _, g := range registry.groups {
+		sub, err := newSubscriber(cfg.ConsumerGroupPrefix + g.name)
+		if err != nil {
+			return nil, err
+		}
+		r.AddConsumerHandler(g.name, g.topic, sub, g.dispatch)
+	}
+	return &Router{Router: r}, nil
+}
+
+// Ready reports whether every handler is running.
+func (r *Router) Ready(context.Context) error {
+	if !r.IsRunning() {
+		return fmt.Errorf("message router is not running")
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is everything the service reads from its environment. Each field names its
+// variable; README.md has the same table.
+type Config struct {
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8080"`
+
+	KafkaBrokers           []string      `env:"KAFKA_BROKERS" envSeparator:","`
+	KafkaEmbeddedAddr      string        `env:"KAFKA_EMBEDDED_ADDR" envDefault:"127.0.0.1:9092"`
+	KafkaEmbeddedDataDir   string        `env:"KAFKA_EMBEDDED_DATA_DIR"`
+	KafkaPartitions        int           `env:"KAFKA_PARTITIONS" envDefault:"8"`
+	KafkaReplicationFactor int           `env:"KAFKA_REPLICATION_FACTOR" envDefault:"1"`
+	KafkaTopicPrefix       string        `env:"KAFKA_TOPIC_PREFIX"`
+	KafkaConsumerGroup     string        `env:"KAFKA_CONSUMER_GROUP_PREFIX" envDefault:"orders-service."`
+	KafkaClientID          string        `env:"KAFKA_CLIENT_ID" envDefault:"orders-service"`
+	KafkaDialTimeout       time.Duration `env:"KAFKA_DIAL_TIMEOUT" envDefault:"3s"`
+
+	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
+
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s"`
+	HandlerTimeout  time.Duration `env:"HANDLER_TIMEOUT" envDefault:"10s"`
+
+	RetryMaxRetries      int           `env:"RETRY_MAX_RETRIES" envDefault:"5"`
+	RetryInitialInterval time.Duration `env:"RETRY_INITIAL_INTERVAL" envDefault:"100ms"`
+	RetryMaxInterval     time.Duration `env:"RETRY_MAX_INTERVAL" envDefault:"2s"`
+	RetryMaxElapsedTime  time.Duration `env:"RETRY_MAX_ELAPSED_TIME" envDefault:"30s"`
+}
+
+// LoadConfig reads the environment and validates it. Errors name the variable.
+func LoadConfig() (Config, error) {
+	return parseConfig(env.Options{})
+}
+
+// ConfigFromMap reads configuration from a map instead of the process environment, with the
+// same defaults and checks; tests use it.
+func ConfigFromMap(vars map[string]string) (Config, error) {
+	return parseConfig(env.Options{Environment: vars})
+}
+
+func parseConfig(opts env.Options) (Config, error) {
+	var c Config
+	if err := env.ParseWithOptions(&c, opts); err != nil {
+		return Config{}, fmt.Errorf("reading configuration: %w", err)
+	}
+	if err := c.validate(); err != nil {
+		return Config{}, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return c, nil
+}
+
+func (c Config) validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(validAddr(c.HTTPAddr), "HTTP_ADDR %q is not a host:port address", c.HTTPAddr)
+	for _, b := range c.KafkaBrokers {
+		check(validAddr(strings.TrimSpace(b)) && strings.TrimSpace(b) != "", "KAFKA_BROKERS entry %q is not a host:port address", b)
+	}
+	if len(c.KafkaBrokers) == 0 {
+		check(validAddr(c.KafkaEmbeddedAddr), "KAFKA_EMBEDDED_ADDR %q is not a host:port address", c.KafkaEmbeddedAddr)
+	}
+	check(c.KafkaPartitions >= 1 && c.KafkaPartitions <= 10000, "KAFKA_PARTITIONS must be between 1 and 10000, got %d", c.KafkaPartitions)
+	check(c.KafkaReplicationFactor >= 1 && c.KafkaReplicationFactor <= 32, "KAFKA_REPLICATION_FACTOR must be between 1 and 32, got %d", c.KafkaReplicationFactor)
+	check(validTopicPrefix(c.KafkaTopicPrefix), "KAFKA_TOPIC_PREFIX %q may hold only letters, digits, '.', '_' and '-'", c.KafkaTopicPrefix)
+	check(c.KafkaConsumerGroup != "", "KAFKA_CONSUMER_GROUP_PREFIX must not be empty")
+	check(c.KafkaDialTimeout > 0, "KAFKA_DIAL_TIMEOUT must be positive, got %s", c.KafkaDialTimeout)
+	_, err := c.slogLevel()
+	check(err == nil, "LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
+	check(c.LogFormat == "json" || c.LogFormat == "text", "LOG_FORMAT must be json or text, got %q", c.LogFormat)
+	check(c.ShutdownTimeout > 0, "SHUTDOWN_TIMEOUT must be positive, got %s", c.ShutdownTimeout)
+	check(c.HandlerTimeout > 0, "HANDLER_TIMEOUT must be positive, got %s", c.HandlerTimeout)
+	check(c.RetryMaxRetries >= 0 && c.RetryMaxRetries <= 100, "RETRY_MAX_RETRIES must be between 0 and 100, got %d", c.RetryMaxRetries)
+	check(c.RetryInitialInterval > 0, "RETRY_INITIAL_INTERVAL must be positive, got %s", c.RetryInitialInterval)
+	check(c.RetryMaxInterval >= c.RetryInitialInterval, "RETRY_MAX_INTERVAL (%s) must not be below RETRY_INITIAL_INTERVAL (%s)", c.RetryMaxInterval, c.RetryInitialInterval)
+	check(c.RetryMaxElapsedTime > 0, "RETRY_MAX_ELAPSED_TIME must be positive, got %s", c.RetryMaxElapsedTime)
+	return errors.Join(errs...)
+}
+
+func (c Config) slogLevel() (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(c.LogLevel))
+	return l, err
+}
+
+// Embedded reports whether the service runs its own broker.
+func (c Config) Embedded() bool { return len(c.KafkaBrokers) == 0 }
+
+func validAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	return err == nil && port != ""
+}
+
+func validTopicPrefix(p string) bool {
+	return !strings.ContainsFunc(p, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	})
+}

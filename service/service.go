@@ -1,0 +1,242 @@
+// Package service is the composition root: configuration -> adapters -> application ->
+// ports, and the order in which they start and stop.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/example/orders-service/adapters/kafka"
+	"github.com/example/orders-service/adapters/memory"
+	"github.com/example/orders-service/app"
+	"github.com/example/orders-service/app/query"
+	"github.com/example/orders-service/domain/order"
+	"github.com/example/orders-service/domain/stock"
+	httpport "github.com/example/orders-service/ports/http"
+	"github.com/example/orders-service/ports/messaging"
+)
+
+// Options replace parts of the service; zero values get the defaults. Tests use them to
+// inject failing adapters.
+type Options struct {
+	Logger    *slog.Logger
+	Orders    order.Repository
+	Stock     stock.Repository
+	ReadModel query.OrderReadModel
+}
+
+// Service is the running whole: broker connection, router and HTTP server.
+type Service struct {
+	cfg      Config
+	logger   *slog.Logger
+	embedded *kafka.Embedded
+	brokers  []string
+	admin    *kafka.Admin
+	pub      message.Publisher
+	router   *messaging.Router
+	listener net.Listener
+	http     *http.Server
+	topics   messaging.Topics
+}
+
+// New builds the service and claims its ports; nothing is handled until Run. On error,
+// everything started so far is stopped again.
+func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error) {
+	s := &Service{cfg: cfg, logger: opts.Logger, topics: messaging.Topics{Prefix: cfg.KafkaTopicPrefix}}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+
+	if err := s.connectKafka(ctx); err != nil {
+		return nil, err
+	}
+	client := kafka.Client{
+		Brokers:  s.brokers,
+		Settings: kafka.Settings{ClientID: cfg.KafkaClientID, DialTimeout: cfg.KafkaDialTimeout},
+		Key:      messaging.PartitionKey,
+		Logger:   watermill.NewSlogLoggerWithLevelMapping(s.logger, nil),
+	}
+	if s.pub, err = client.NewPublisher(); err != nil {
+		return nil, err
+	}
+	buses, err := messaging.NewBuses(s.pub, s.topics, client.Logger)
+	if err != nil {
+		return nil, err
+	}
+
+	application := app.New(app.Adapters{
+		Orders:    orDefault[order.Repository](opts.Orders, memory.NewOrderRepository()),
+		Stock:     orDefault[stock.Repository](opts.Stock, memory.NewStockRepository()),
+		ReadModel: orDefault[query.OrderReadModel](opts.ReadModel, memory.NewOrderReadModel()),
+		Commands:  buses,
+		Events:    buses,
+	})
+	s.logger.Info("state: in-memory repositories and read model; they are empty at every start")
+
+	s.router, err = messaging.NewRouter(messaging.RouterConfig{
+		Topics:              s.topics,
+		ConsumerGroupPrefix: cfg.KafkaConsumerGroup,
+		Retry: messaging.RetryConfig{
+			MaxRetries:      cfg.RetryMaxRetries,
+			InitialInterval: cfg.RetryInitialInterval,
+			MaxInterval:     cfg.RetryMaxInterval,
+			MaxElapsedTime:  cfg.RetryMaxElapsedTime,
+		},
+		HandlerTimeout: cfg.HandlerTimeout,
+		CloseTimeout:   cfg.ShutdownTimeout,
+	}, application, s.pub, client.NewSubscriber, s.logger)
+	if err != nil {
+		return nil, err
+	}
+
+	api := httpport.NewServer(buses, application.Queries, []httpport.ReadinessCheck{
+		{Name: "kafka", Check: func(ctx context.Context) error { return s.admin.CheckTopics(ctx, s.topics.All()) }},
+		{Name: "router", Check: s.router.Ready},
+	}, s.logger)
+	s.http = &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	if s.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listening for HTTP on %s (HTTP_ADDR): %w", cfg.HTTPAddr, err)
+	}
+	return s, nil
+}
+
+// connectKafka starts the embedded broker when no brokers are configured, then creates the
+// topics that are missing.
+func (s *Service) connectKafka(ctx context.Context) error {
+	for _, b := range s.cfg.KafkaBrokers {
+		if b = strings.TrimSpace(b); b != "" {
+			s.brokers = append(s.brokers, b)
+		}
+	}
+	if len(s.brokers) == 0 {
+		e, err := kafka.StartEmbedded(s.cfg.KafkaEmbeddedAddr, s.cfg.KafkaPartitions, s.cfg.KafkaEmbeddedDataDir)
+		if err != nil {
+			return fmt.Errorf("%w (KAFKA_EMBEDDED_ADDR; set KAFKA_BROKERS to use an external cluster)", err)
+		}
+		s.embedded = e
+		s.brokers = []string{e.Addr()}
+		storage := "in memory: topics are lost on exit"
+		if s.cfg.KafkaEmbeddedDataDir != "" {
+			storage = "data in " + s.cfg.KafkaEmbeddedDataDir
+		}
+		s.logger.Info("kafka: EMBEDDED broker (kfake) for development and tests; set KAFKA_BROKERS for a real cluster",
+			"addr", e.Addr(), "storage", storage)
+	} else {
+		s.logger.Info("kafka: external cluster", "brokers", s.brokers)
+	}
+	settings := kafka.Settings{ClientID: s.cfg.KafkaClientID, DialTimeout: s.cfg.KafkaDialTimeout}
+	admin, err := kafka.NewAdmin(s.brokers, settings)
+	if err != nil {
+		return err
+	}
+	s.admin = admin
+	specs := make([]kafka.TopicSpec, 0, len(s.topics.All()))
+	for _, t := range s.topics.All() {
+		specs = append(specs, kafka.TopicSpec{Name: t, Partitions: int32(s.cfg.KafkaPartitions), ReplicationFactor: int16(s.cfg.KafkaReplicationFactor)})
+	}
+	if err := s.admin.EnsureTopics(ctx, specs); err != nil {
+		return fmt.Errorf("provisioning topics: %w", err)
+	}
+	return nil
+}
+
+// HTTPAddr is the address the API listens on (useful with port 0).
+func (s *Service) HTTPAddr() string { return s.listener.Addr().String() }
+
+// Brokers are the Kafka bootstrap addresses in use.
+func (s *Service) Brokers() []string { return s.brokers }
+
+// Topics are the topic names in use.
+func (s *Service) Topics() messaging.Topics { return s.topics }
+
+// Run handles messages and HTTP requests until ctx ends, then shuts down within
+// SHUTDOWN_TIMEOUT: HTTP stops taking requests and finishes those in flight, the router
+// finishes in-flight handlers and its consumers commit their offsets, the publisher and the
+// embedded broker close. It returns nil after a clean shutdown.
+func (s *Service) Run(ctx context.Context) error {
+	routerDone := make(chan error, 1)
+	go func() { routerDone <- s.router.Run(context.Background()) }()
+	select {
+	case <-s.router.Running():
+	case err := <-routerDone:
+		s.closeAll()
+		return fmt.Errorf("message router stopped at start: %w", err)
+	case <-ctx.Done():
+	}
+
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- s.http.Serve(s.listener) }()
+	s.logger.Info("orders-service ready", "http", s.HTTPAddr(), "kafka", s.brokers, "topics", s.topics.All())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	case err := <-routerDone:
+		runErr = fmt.Errorf("message router stopped: %w", err)
+	case err := <-httpDone:
+		runErr = fmt.Errorf("HTTP server stopped: %w", err)
+	}
+	return errors.Join(runErr, s.shutdown())
+}
+
+func (s *Service) shutdown() error {
+	start := time.Now()
+	deadline, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := s.http.Shutdown(deadline); err != nil {
+		errs = append(errs, fmt.Errorf("stopping HTTP: %w", err))
+	}
+	if err := s.router.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("stopping router: %w", err))
+	}
+	s.closeAll()
+	s.logger.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
+	return errors.Join(errs...)
+}
+
+// closeAll releases what New acquired, in reverse order; safe on a half-built service.
+func (s *Service) closeAll() {
+	if s.listener != nil {
+		_ = s.listener.Close()
+	}
+	if s.pub != nil {
+		if err := s.pub.Close(); err != nil {
+			s.logger.Warn("closing publisher", "err", err)
+		}
+	}
+	if s.admin != nil {
+		_ = s.admin.Close()
+	}
+	if s.embedded != nil {
+		s.embedded.Close()
+	}
+}
+
+func orDefault[T any](v T, def T) T {
+	if any(v) == nil {
+		return def
+	}
+	return v
+}
