@@ -18,7 +18,7 @@ func (c ConfirmOrder) PartitionKey() string { return c.OrderID }
 type ConfirmOrderHandler struct{ deps }
 
 func (h ConfirmOrderHandler) Handle(ctx context.Context, cmd ConfirmOrder) error {
-	return h.transition(ctx, cmd, cmd.OrderID, order.StatusConfirmed, func(o *order.Order, now time.Time) error {
+	return h.sagaStep(ctx, cmd, cmd.OrderID, order.StatusConfirmed, func(o *order.Order, now time.Time) error {
 		return o.Confirm(now)
 	})
 }

@@ -19,7 +19,7 @@ func (c RejectOrder) PartitionKey() string { return c.OrderID }
 type RejectOrderHandler struct{ deps }
 
 func (h RejectOrderHandler) Handle(ctx context.Context, cmd RejectOrder) error {
-	return h.transition(ctx, cmd, cmd.OrderID, order.StatusRejected, func(o *order.Order, now time.Time) error {
+	return h.sagaStep(ctx, cmd, cmd.OrderID, order.StatusRejected, func(o *order.Order, now time.Time) error {
 		return o.Reject(cmd.Reason, now)
 	})
 }

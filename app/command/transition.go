@@ -16,32 +16,46 @@ import (
 //     the first attempt may have saved and then failed to publish;
 //   - any other rule violation, or an unknown order: publish OrderCommandRefused. That is
 //     an outcome the read model shows, not an error, so nothing is retried or poisoned.
+//     Saga steps (confirm, reject) are the exception: when the order has moved on, because a
+//     person cancelled it meanwhile or the step is a redelivery, the step is stale and
+//     changes nothing, silently.
 func (d deps) transition(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) error) error {
-	var announce bus.Message
+	return d.apply(ctx, cmd, orderID, target, false, apply)
+}
+
+func (d deps) sagaStep(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) error) error {
+	return d.apply(ctx, cmd, orderID, target, true, apply)
+}
+
+func (d deps) apply(ctx context.Context, cmd bus.Message, orderID string, target order.Status, staleIsQuiet bool, apply func(*order.Order, time.Time) error) error {
+	var announcement bus.Message
 	err := d.Orders.Update(ctx, orderID, func(current *order.Order) (*order.Order, error) {
 		if current == nil {
-			announce = d.refusal(cmd, orderID, "unknown order")
+			announcement = d.refusal(cmd, orderID, "unknown order")
 			return nil, nil
 		}
 		if current.Status() == target {
-			announce = current.Event().(bus.Message)
+			announcement = current.Event().(bus.Message)
 			return nil, nil
 		}
 		if err := apply(current, d.now()); err != nil {
 			var refused *order.TransitionError
+			if errors.As(err, &refused) && staleIsQuiet {
+				return nil, nil
+			}
 			if errors.As(err, &refused) {
-				announce = d.refusal(cmd, orderID, refused.Error())
+				announcement = d.refusal(cmd, orderID, refused.Error())
 				return nil, nil
 			}
 			return nil, err
 		}
-		announce = current.Event().(bus.Message)
+		announcement = current.Event().(bus.Message)
 		return current, nil
 	})
 	if err != nil {
 		return fmt.Errorf("%s for order %s: %w", cmd.MessageName(), orderID, err)
 	}
-	return d.publish(ctx, announce)
+	return d.publish(ctx, announce(announcement)...)
 }
 
 func (d deps) refusal(cmd bus.Message, orderID, reason string) bus.Message {
