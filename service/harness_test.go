@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -80,6 +82,9 @@ func startService(t *testing.T, env map[string]string, opts service.Options) *ha
 		}
 		if t.Failed() {
 			t.Logf("service logs (tail):\n%s", tail(logs.String(), 6000))
+			if dir := os.Getenv("ORDERS_TEST_LOG_DIR"); dir != "" {
+				_ = os.WriteFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".log"), []byte(logs.String()), 0o644)
+			}
 		}
 	})
 	h.eventually(20*time.Second, "service ready", func() (bool, string) {

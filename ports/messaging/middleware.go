@@ -35,6 +35,7 @@ func correlate(base *slog.Logger) message.HandlerMiddleware {
 				"correlation_id", corr,
 				"message_uuid", msg.UUID,
 				"type", msg.Metadata.Get(TypeKey),
+				"key", msg.Metadata.Get(PartitionKeyKey),
 				"handler", message.HandlerNameFromCtx(ctx),
 				"topic", message.SubscribeTopicFromCtx(ctx),
 			}
