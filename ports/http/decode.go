@@ -2,63 +2,97 @@ package http
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// decodeStrict reads one JSON object into v: unknown fields, trailing data and type
-// mismatches are errors that name the field, so a client learns exactly what to fix.
+// decodeStrict reads exactly one JSON object into v with the strictness of JSON v2: field
+// names match exactly (case-sensitive), unknown and duplicate fields, trailing data and type
+// mismatches are errors, each reported with the path of the offending field so a client
+// learns exactly what to fix.
 func decodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return newProblem(http.StatusBadRequest, "request body is empty; a JSON object is expected")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := json.Unmarshal(body, v, json.RejectUnknownMembers(true)); err != nil {
 		return jsonProblem(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return newProblem(http.StatusBadRequest, "request body has data after the JSON object")
 	}
 	return nil
 }
 
 func jsonProblem(err error) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+	var syntax *jsontext.SyntacticError
+	var semantic *json.SemanticError
 	switch {
 	case errors.As(err, &syntax):
-		return newProblem(http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax))
+		detail := fmt.Sprintf("malformed JSON at byte %d: %v", syntax.ByteOffset, syntax.Err)
+		if errors.Is(syntax.Err, jsontext.ErrDuplicateName) {
+			field := fieldPath(syntax.JSONPointer)
+			return newProblem(http.StatusBadRequest, fmt.Sprintf("field %s appears more than once", field), FieldError{Field: field, Detail: "appears more than once"})
+		}
+		return newProblem(http.StatusBadRequest, detail)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return newProblem(http.StatusBadRequest, "malformed JSON: the body ends early")
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			return newProblem(http.StatusBadRequest, fmt.Sprintf("request body must be a JSON object, not %s", typ.Value))
+	case errors.As(err, &semantic):
+		field := fieldPath(semantic.JSONPointer)
+		if errors.Is(semantic.Err, json.ErrUnknownName) {
+			return newProblem(http.StatusBadRequest, fmt.Sprintf("unknown field %s", field), FieldError{Field: field, Detail: "unknown field"})
 		}
-		return newProblem(http.StatusBadRequest, fmt.Sprintf("%s must be %s, got %s", field, jsonKind(typ.Type.Kind().String()), typ.Value),
-			FieldError{Field: field, Detail: fmt.Sprintf("must be %s, got %s", jsonKind(typ.Type.Kind().String()), typ.Value)})
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return newProblem(http.StatusBadRequest, fmt.Sprintf("unknown field %q", name), FieldError{Field: name, Detail: "unknown field"})
+		want := jsonKind(semantic.GoType)
+		got := semantic.JSONKind.String()
+		if semantic.JSONValue != nil {
+			got = truncate(string(semantic.JSONValue), 40)
+		}
+		if field == "" {
+			return newProblem(http.StatusBadRequest, fmt.Sprintf("request body must be %s, got %s", want, got))
+		}
+		return newProblem(http.StatusBadRequest, fmt.Sprintf("%s must be %s, got %s", field, want, got),
+			FieldError{Field: field, Detail: fmt.Sprintf("must be %s, got %s", want, got)})
 	}
 	return newProblem(http.StatusBadRequest, "malformed JSON: "+err.Error())
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "int", "int64", "int32":
+// fieldPath turns a JSON pointer ("/items/0/quantity") into the form used in problem
+// details ("items[0].quantity").
+func fieldPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a JSON value of another type"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32:
 		return "an integer"
-	case "string":
+	case reflect.String:
 		return "a string"
-	case "slice":
+	case reflect.Slice:
 		return "an array"
-	case "struct", "map":
+	case reflect.Struct, reflect.Map:
 		return "an object"
 	}
-	return goKind
+	return t.Kind().String()
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
@@ -144,7 +145,12 @@ func parseOrderID(raw string) (string, error) {
 	return id.String(), nil
 }
 
+// parseSKU takes the SKU from the path. Echo leaves a parameter escaped when the path has
+// escapes such as %2F, so it is unescaped here to name the same SKU however it was written.
 func parseSKU(raw string) (string, error) {
+	if unescaped, err := url.PathUnescape(raw); err == nil {
+		raw = unescaped
+	}
 	if err := order.ValidateID("sku", raw); err != nil {
 		return "", newProblem(http.StatusBadRequest, "invalid SKU in path: sku "+detailOf(err, "sku"))
 	}

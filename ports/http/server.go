@@ -42,7 +42,7 @@ func NewServer(commands bus.CommandSender, queries app.Queries, checks []Readine
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(correlation)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}))
-	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.BodyLimit("1MiB"))
 
 	e.POST("/orders", s.placeOrder)
 	e.POST("/orders/:id/cancel", s.cancelOrder)
