@@ -1,0 +1,197 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/example/orders-service/adapters/memory"
+	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/app/command"
+	"github.com/example/orders-service/domain/order"
+	"github.com/example/orders-service/domain/stock"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+var errBusDown = errors.New("bus down")
+
+// fakeBus records what is sent and published, and fails the next N calls when told to.
+type fakeBus struct {
+	mu          sync.Mutex
+	sent        []bus.Message
+	published   []bus.Message
+	failSend    int
+	failPublish int
+}
+
+var (
+	_ bus.CommandSender  = (*fakeBus)(nil)
+	_ bus.EventPublisher = (*fakeBus)(nil)
+)
+
+func (b *fakeBus) Send(_ context.Context, cmd bus.Message) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.failSend > 0 {
+		b.failSend--
+		return errBusDown
+	}
+	b.sent = append(b.sent, cmd)
+	return nil
+}
+
+func (b *fakeBus) Publish(_ context.Context, events ...bus.Message) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.failPublish > 0 {
+		b.failPublish--
+		return errBusDown
+	}
+	b.published = append(b.published, events...)
+	return nil
+}
+
+func (b *fakeBus) FailPublish(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failPublish = n
+}
+
+// Published returns what was published since the last call and forgets it.
+func (b *fakeBus) Published() []bus.Message {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.published
+	b.published = nil
+	return out
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return c.now
+}
+
+type harness struct {
+	orders *memory.OrderRepository
+	stock  *memory.StockRepository
+	bus    *fakeBus
+	clock  *clock
+	h      command.Handlers
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{
+		orders: memory.NewOrderRepository(),
+		stock:  memory.NewStockRepository(),
+		bus:    &fakeBus{},
+		clock:  &clock{now: t0},
+	}
+	h.h = command.NewHandlers(command.Deps{Orders: h.orders, Stock: h.stock, Events: h.bus, Clock: h.clock.Now})
+	return h
+}
+
+var placeO1 = command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
+
+func (h *harness) place(t *testing.T, cmd command.PlaceOrder) {
+	t.Helper()
+	if err := h.h.PlaceOrder.Handle(t.Context(), cmd); err != nil {
+		t.Fatalf("PlaceOrder: %v", err)
+	}
+	h.bus.Published()
+}
+
+// orderIn stores order o-1 in status s, reached through the handlers.
+func (h *harness) orderIn(t *testing.T, s order.Status) {
+	t.Helper()
+	if s == "" {
+		return // no order at all
+	}
+	h.place(t, placeO1)
+	ctx := t.Context()
+	var err error
+	switch s {
+	case order.StatusPending:
+	case order.StatusConfirmed:
+		err = h.h.ConfirmOrder.Handle(ctx, command.ConfirmOrder{OrderID: "o-1"})
+	case order.StatusRejected:
+		err = h.h.RejectOrder.Handle(ctx, command.RejectOrder{OrderID: "o-1", Reason: "no stock"})
+	case order.StatusCancelled:
+		err = h.h.CancelOrder.Handle(ctx, command.CancelOrder{OrderID: "o-1", Reason: "changed my mind"})
+	case order.StatusShipped:
+		if err = h.h.ConfirmOrder.Handle(ctx, command.ConfirmOrder{OrderID: "o-1"}); err == nil {
+			err = h.h.ShipOrder.Handle(ctx, command.ShipOrder{OrderID: "o-1"})
+		}
+	}
+	if err != nil {
+		t.Fatalf("reaching %s: %v", s, err)
+	}
+	if got := h.order(t, "o-1").Status(); got != s {
+		t.Fatalf("order is %s, want %s", got, s)
+	}
+	h.bus.Published()
+}
+
+func (h *harness) order(t *testing.T, id string) *order.Order {
+	t.Helper()
+	o, err := h.orders.Get(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", id, err)
+	}
+	return o
+}
+
+func (h *harness) setStock(t *testing.T, sku string, qty int) {
+	t.Helper()
+	if err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: sku, Quantity: qty}); err != nil {
+		t.Fatalf("SetStockLevel: %v", err)
+	}
+	h.bus.Published()
+}
+
+func (h *harness) assertLevel(t *testing.T, sku string, available, reserved int) {
+	t.Helper()
+	l, err := h.stock.Level(t.Context(), sku)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Available != available || l.Reserved != reserved {
+		t.Fatalf("level of %s: available %d reserved %d, want %d and %d", sku, l.Available, l.Reserved, available, reserved)
+	}
+}
+
+func assertPublished(t *testing.T, got []bus.Message, want ...bus.Message) {
+	t.Helper()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("published\n %#v\nwant\n %#v", got, want)
+	}
+}
+
+func refused(cmd bus.Message, orderID, reason string) order.OrderCommandRefused {
+	return order.OrderCommandRefused{OrderID: orderID, Command: cmd.MessageName(), Reason: reason, OccurredAt: t0}
+}
+
+func levelSet(sku string, available, reserved int) stock.StockLevelSet {
+	return stock.StockLevelSet{SKU: sku, Available: available, Reserved: reserved, OccurredAt: t0}
+}

@@ -1,0 +1,332 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/app/command"
+	"github.com/example/orders-service/domain/order"
+	"github.com/example/orders-service/domain/stock"
+)
+
+var reserveO1 = command.ReserveStock{OrderID: "o-1", Items: []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
+
+var reservedO1 = stock.StockReserved{OrderID: "o-1", Items: []stock.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, OccurredAt: t0}
+
+func TestSetStockLevel(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for range 2 { // setting the same level twice leaves the same level
+		if err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 10}); err != nil {
+			t.Fatal(err)
+		}
+		assertPublished(t, h.bus.Published(), levelSet("A", 10, 0))
+		h.assertLevel(t, "A", 10, 0)
+	}
+	h.setStock(t, "B", 5)
+	if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+		t.Fatal(err)
+	}
+	h.bus.Published()
+	// Reservations already held stay when the level is replaced.
+	if err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 0}); err != nil {
+		t.Fatal(err)
+	}
+	assertPublished(t, h.bus.Published(), levelSet("A", 0, 2))
+	h.assertLevel(t, "A", 0, 2)
+}
+
+func TestSetStockLevelInvalidIsPermanent(t *testing.T) {
+	t.Parallel()
+	for _, qty := range []int{-1, stock.MaxLevel + 1} {
+		t.Run(fmt.Sprint(qty), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			h.setStock(t, "A", 3)
+			err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: qty})
+			if !errors.Is(err, bus.ErrPermanent) || !errors.Is(err, stock.ErrInvalidLevel) {
+				t.Fatalf("SetStockLevel(%d) = %v, want a permanent ErrInvalidLevel", qty, err)
+			}
+			assertPublished(t, h.bus.Published())
+			h.assertLevel(t, "A", 3, 0)
+		})
+	}
+}
+
+func TestSetStockLevelPublishFailsThenRetried(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.bus.FailPublish(1)
+	cmd := command.SetStockLevel{SKU: "A", Quantity: 4}
+	if err := h.h.SetStockLevel.Handle(t.Context(), cmd); !errors.Is(err, errBusDown) || errors.Is(err, bus.ErrPermanent) {
+		t.Fatalf("SetStockLevel = %v, want the retryable bus error", err)
+	}
+	h.assertLevel(t, "A", 4, 0)
+	if err := h.h.SetStockLevel.Handle(t.Context(), cmd); err != nil {
+		t.Fatal(err)
+	}
+	assertPublished(t, h.bus.Published(), levelSet("A", 4, 0))
+}
+
+func TestReserveStock(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		a, b       int
+		want       bus.Message
+		wantA      [2]int
+		wantB      [2]int
+		restockTo  int // before the redelivery; it must not change the stored outcome
+		wantAfterA [2]int
+	}{
+		{
+			name: "held", a: 5, b: 1, want: reservedO1,
+			wantA: [2]int{3, 2}, wantB: [2]int{0, 1},
+			restockTo: 100, wantAfterA: [2]int{100, 2},
+		},
+		{
+			name: "insufficient", a: 5, b: 0,
+			want:  stock.StockReservationFailed{OrderID: "o-1", Reason: "insufficient stock: B (requested 1, available 0)", OccurredAt: t0},
+			wantA: [2]int{5, 0}, wantB: [2]int{0, 0},
+			restockTo: 100, wantAfterA: [2]int{100, 0},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			h.setStock(t, "A", tt.a)
+			h.setStock(t, "B", tt.b)
+			if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+				t.Fatal(err)
+			}
+			assertPublished(t, h.bus.Published(), tt.want)
+			h.assertLevel(t, "A", tt.wantA[0], tt.wantA[1])
+			h.assertLevel(t, "B", tt.wantB[0], tt.wantB[1])
+
+			// Redelivered, even after a restock: the stored outcome is announced again and
+			// nothing is taken twice.
+			h.setStock(t, "A", tt.restockTo)
+			h.setStock(t, "B", tt.restockTo)
+			for range 2 {
+				if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+					t.Fatal(err)
+				}
+				assertPublished(t, h.bus.Published(), tt.want)
+				h.assertLevel(t, "A", tt.wantAfterA[0], tt.wantAfterA[1])
+			}
+		})
+	}
+}
+
+func TestReserveStockInvalidIsPermanent(t *testing.T) {
+	t.Parallel()
+	tests := map[string][]order.Item{
+		"no items":       nil,
+		"zero quantity":  {{SKU: "A", Quantity: 0}},
+		"empty sku":      {{SKU: "", Quantity: 1}},
+		"duplicated sku": {{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 1}},
+	}
+	for name, items := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			h.setStock(t, "A", 5)
+			err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-1", Items: items})
+			if !errors.Is(err, bus.ErrPermanent) {
+				t.Fatalf("ReserveStock = %v, want a permanent error", err)
+			}
+			assertPublished(t, h.bus.Published())
+			h.assertLevel(t, "A", 5, 0)
+			// Nothing was stored: a valid request for the same order still reserves.
+			if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-1", Items: []order.Item{{SKU: "A", Quantity: 1}}}); err != nil {
+				t.Fatal(err)
+			}
+			h.assertLevel(t, "A", 4, 1)
+		})
+	}
+}
+
+func TestReserveStockPublishFailsThenRetried(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setStock(t, "A", 5)
+	h.setStock(t, "B", 5)
+	h.bus.FailPublish(1)
+	err := h.h.ReserveStock.Handle(t.Context(), reserveO1)
+	if !errors.Is(err, errBusDown) || errors.Is(err, bus.ErrPermanent) {
+		t.Fatalf("ReserveStock = %v, want the retryable bus error", err)
+	}
+	h.assertLevel(t, "A", 3, 2)
+	if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+		t.Fatal(err)
+	}
+	assertPublished(t, h.bus.Published(), reservedO1)
+	h.assertLevel(t, "A", 3, 2)
+	h.assertLevel(t, "B", 4, 1)
+}
+
+func TestReleaseStock(t *testing.T) {
+	t.Parallel()
+	released := stock.StockReleased{OrderID: "o-1", Items: reservedO1.Items, OccurredAt: t0}
+	t.Run("held gives back once", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.setStock(t, "A", 5)
+		h.setStock(t, "B", 5)
+		if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+			t.Fatal(err)
+		}
+		h.bus.Published()
+		for range 2 {
+			if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
+				t.Fatal(err)
+			}
+			assertPublished(t, h.bus.Published(), released)
+			h.assertLevel(t, "A", 5, 0)
+			h.assertLevel(t, "B", 5, 0)
+		}
+		// A late redelivery of the reserve takes nothing and announces nothing.
+		if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+			t.Fatal(err)
+		}
+		assertPublished(t, h.bus.Published())
+		h.assertLevel(t, "A", 5, 0)
+	})
+	t.Run("failed changes nothing", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.setStock(t, "A", 5)
+		if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+			t.Fatal(err)
+		}
+		h.bus.Published()
+		if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
+			t.Fatal(err)
+		}
+		assertPublished(t, h.bus.Published())
+		h.assertLevel(t, "A", 5, 0)
+	})
+	t.Run("before the reserve leaves a tombstone", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.setStock(t, "A", 5)
+		h.setStock(t, "B", 5)
+		if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
+			t.Fatal(err)
+		}
+		h.bus.Published()
+		h.assertLevel(t, "A", 5, 0)
+		for range 2 {
+			if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+				t.Fatal(err)
+			}
+			assertPublished(t, h.bus.Published())
+			h.assertLevel(t, "A", 5, 0)
+			h.assertLevel(t, "B", 5, 0)
+		}
+	})
+	t.Run("publish fails then retried", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.setStock(t, "A", 5)
+		h.setStock(t, "B", 5)
+		if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+			t.Fatal(err)
+		}
+		h.bus.Published()
+		h.bus.FailPublish(1)
+		if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); !errors.Is(err, errBusDown) {
+			t.Fatalf("ReleaseStock = %v, want the bus error", err)
+		}
+		h.assertLevel(t, "A", 5, 0)
+		if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
+			t.Fatal(err)
+		}
+		assertPublished(t, h.bus.Published(), released)
+		h.assertLevel(t, "A", 5, 0)
+	})
+}
+
+// TestReserveStockConcurrently races 200 orders for 100 units of one SKU.
+func TestReserveStockConcurrently(t *testing.T) {
+	t.Parallel()
+	const orders, units = 200, 100
+	h := newHarness(t)
+	h.setStock(t, "A", units)
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make(chan error, orders)
+	)
+	for i := range orders {
+		wg.Go(func() {
+			<-start
+			errs <- h.h.ReserveStock.Handle(context.Background(), command.ReserveStock{
+				OrderID: fmt.Sprint("o-", i), Items: []order.Item{{SKU: "A", Quantity: 1}},
+			})
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("ReserveStock: %v", err)
+		}
+	}
+	var reserved, failed int
+	seen := make(map[string]bool)
+	for _, m := range h.bus.Published() {
+		switch e := m.(type) {
+		case stock.StockReserved:
+			reserved++
+			seen[e.OrderID] = true
+		case stock.StockReservationFailed:
+			failed++
+			seen[e.OrderID] = true
+		default:
+			t.Errorf("unexpected %T", m)
+		}
+	}
+	if reserved != units || failed != orders-units || len(seen) != orders {
+		t.Fatalf("%d StockReserved, %d StockReservationFailed for %d orders; want %d and %d", reserved, failed, len(seen), units, orders-units)
+	}
+	h.assertLevel(t, "A", 0, units)
+}
+
+// failingStock is a stock repository whose storage is down.
+type failingStock struct{ err error }
+
+func (f failingStock) UpdateLevel(context.Context, string, func(*stock.Level) error) error {
+	return f.err
+}
+
+func (f failingStock) UpdateReservation(context.Context, string, []string, func(*stock.Reservation, stock.Levels) error) error {
+	return f.err
+}
+
+func (f failingStock) Level(context.Context, string) (stock.Level, error) {
+	return stock.Level{}, f.err
+}
+
+func TestStockCommandsStorageDown(t *testing.T) {
+	t.Parallel()
+	errDown := errors.New("storage down")
+	b := &fakeBus{}
+	hs := command.NewHandlers(command.Deps{Stock: failingStock{errDown}, Events: b})
+	for name, err := range map[string]error{
+		"set":     hs.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 1}),
+		"reserve": hs.ReserveStock.Handle(t.Context(), reserveO1),
+		"release": hs.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}),
+	} {
+		if !errors.Is(err, errDown) || errors.Is(err, bus.ErrPermanent) {
+			t.Errorf("%s = %v, want the retryable storage error", name, err)
+		}
+	}
+	assertPublished(t, b.Published())
+}

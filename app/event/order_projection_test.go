@@ -1,0 +1,158 @@
+package event_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/example/orders-service/adapters/memory"
+	"github.com/example/orders-service/app/event"
+	"github.com/example/orders-service/app/query"
+	"github.com/example/orders-service/domain/order"
+)
+
+var items = []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+
+func hdr(version int) order.Header {
+	return order.Header{OrderID: "o-1", Version: version, OccurredAt: t0.Add(time.Duration(version) * time.Minute)}
+}
+
+// projectionStep delivers one event to the projection.
+type projectionStep func(context.Context, event.OrderProjection) error
+
+func placed(v int) projectionStep {
+	return func(ctx context.Context, p event.OrderProjection) error {
+		return p.OnPlaced(ctx, order.OrderPlaced{Header: hdr(v), CustomerID: "c-1", Items: items})
+	}
+}
+
+func confirmed(v int) projectionStep {
+	return func(ctx context.Context, p event.OrderProjection) error {
+		return p.OnConfirmed(ctx, order.OrderConfirmed{Header: hdr(v)})
+	}
+}
+
+func rejected(v int, reason string) projectionStep {
+	return func(ctx context.Context, p event.OrderProjection) error {
+		return p.OnRejected(ctx, order.OrderRejected{Header: hdr(v), Reason: reason})
+	}
+}
+
+func cancelled(v int, reason string) projectionStep {
+	return func(ctx context.Context, p event.OrderProjection) error {
+		return p.OnCancelled(ctx, order.OrderCancelled{Header: hdr(v), Reason: reason})
+	}
+}
+
+func shipped(v int) projectionStep {
+	return func(ctx context.Context, p event.OrderProjection) error {
+		return p.OnShipped(ctx, order.OrderShipped{Header: hdr(v)})
+	}
+}
+
+func TestOrderProjection(t *testing.T) {
+	t.Parallel()
+	view := func(st order.Status, reason string, version int) query.OrderView {
+		return query.OrderView{
+			ID: "o-1", CustomerID: "c-1", Items: items, Status: st, Reason: reason, Version: version,
+			CreatedAt: hdr(1).OccurredAt, UpdatedAt: hdr(version).OccurredAt,
+		}
+	}
+	tests := []struct {
+		name  string
+		steps []projectionStep
+		want  query.OrderView
+	}{
+		{"placed", []projectionStep{placed(1)}, view(order.StatusPending, "", 1)},
+		{"placed twice", []projectionStep{placed(1), placed(1)}, view(order.StatusPending, "", 1)},
+		{"confirmed", []projectionStep{placed(1), confirmed(2)}, view(order.StatusConfirmed, "", 2)},
+		{"placed replayed after confirmed", []projectionStep{placed(1), confirmed(2), placed(1)}, view(order.StatusConfirmed, "", 2)},
+		{"every event twice", []projectionStep{placed(1), placed(1), confirmed(2), confirmed(2), shipped(3), shipped(3)}, view(order.StatusShipped, "", 3)},
+		{"rejected keeps reason", []projectionStep{placed(1), rejected(2, "insufficient stock: A")}, view(order.StatusRejected, "insufficient stock: A", 2)},
+		{"cancelled keeps reason", []projectionStep{placed(1), confirmed(2), cancelled(3, "by customer")}, view(order.StatusCancelled, "by customer", 3)},
+		{"stale confirmed after shipped", []projectionStep{placed(1), confirmed(2), shipped(3), confirmed(2), placed(1)}, view(order.StatusShipped, "", 3)},
+		{"stale rejected after cancelled", []projectionStep{placed(1), cancelled(2, "by customer"), rejected(2, "late")}, view(order.StatusCancelled, "by customer", 2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rm := memory.NewOrderReadModel()
+			p := event.OrderProjection{ReadModel: rm}
+			for i, step := range tt.steps {
+				if err := step(t.Context(), p); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+			}
+			got, err := rm.Get(t.Context(), "o-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("view\n %+v\nwant\n %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOrderProjectionRefusals(t *testing.T) {
+	t.Parallel()
+	rm := memory.NewOrderReadModel()
+	p := event.OrderProjection{ReadModel: rm}
+	if err := placed(1)(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	ship := order.OrderCommandRefused{OrderID: "o-1", Command: "orders.ShipOrder.v1", Reason: "cannot ship order o-1: it is pending", OccurredAt: t0}
+	place := order.OrderCommandRefused{OrderID: "o-1", Command: "orders.PlaceOrder.v1", Reason: "order ID already used for a different order", OccurredAt: t0.Add(time.Second)}
+	for _, e := range []order.OrderCommandRefused{ship, ship, place, ship} {
+		if err := p.OnCommandRefused(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := confirmed(2)(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rm.Get(t.Context(), "o-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []query.Refusal{{Command: ship.Command, Reason: ship.Reason, At: ship.OccurredAt}, {Command: place.Command, Reason: place.Reason, At: place.OccurredAt}}
+	if !reflect.DeepEqual(got.Refusals, want) || got.Status != order.StatusConfirmed {
+		t.Fatalf("view %+v, want refusals %+v", got, want)
+	}
+}
+
+// failingReadModel is a read model whose storage is down.
+type failingReadModel struct{ err error }
+
+func (f failingReadModel) Apply(context.Context, string, int, func(*query.OrderView)) error {
+	return f.err
+}
+
+func (f failingReadModel) AddRefusal(context.Context, string, query.Refusal) error { return f.err }
+
+func (f failingReadModel) Get(context.Context, string) (query.OrderView, error) {
+	return query.OrderView{}, f.err
+}
+
+func (f failingReadModel) List(context.Context, query.OrderFilter) ([]query.OrderView, error) {
+	return nil, f.err
+}
+
+func TestOrderProjectionStorageDown(t *testing.T) {
+	t.Parallel()
+	errDown := errors.New("storage down")
+	p := event.OrderProjection{ReadModel: failingReadModel{errDown}}
+	steps := map[string]projectionStep{
+		"placed": placed(1), "confirmed": confirmed(2), "rejected": rejected(2, "r"), "cancelled": cancelled(2, "r"), "shipped": shipped(3),
+		"refused": func(ctx context.Context, p event.OrderProjection) error {
+			return p.OnCommandRefused(ctx, order.OrderCommandRefused{OrderID: "o-1", Command: "c", Reason: "r", OccurredAt: t0})
+		},
+	}
+	for name, step := range steps {
+		if err := step(t.Context(), p); !errors.Is(err, errDown) {
+			t.Errorf("%s: %v, want the storage error", name, err)
+		}
+	}
+}

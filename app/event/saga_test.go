@@ -1,0 +1,241 @@
+package event_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/example/orders-service/adapters/memory"
+	"github.com/example/orders-service/app"
+	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/app/command"
+	"github.com/example/orders-service/app/query"
+	"github.com/example/orders-service/domain/order"
+	"github.com/example/orders-service/domain/stock"
+)
+
+// loopback is an in-process bus: what is sent or published is queued, and pump delivers it
+// to the handlers the router would, every message twice, as at-least-once delivery may.
+type loopback struct {
+	mu    sync.Mutex
+	queue []bus.Message
+	log   []bus.Message
+	app   app.Application
+	stock *memory.StockRepository
+	rm    *memory.OrderReadModel
+}
+
+func newLoopback(t *testing.T) *loopback {
+	t.Helper()
+	l := &loopback{stock: memory.NewStockRepository(), rm: memory.NewOrderReadModel()}
+	l.app = app.New(app.Adapters{
+		Orders: memory.NewOrderRepository(), Stock: l.stock, ReadModel: l.rm,
+		Commands: l, Events: l, Clock: func() time.Time { return t0 },
+	})
+	return l
+}
+
+func (l *loopback) Send(ctx context.Context, cmd bus.Message) error { return l.Publish(ctx, cmd) }
+
+func (l *loopback) Publish(_ context.Context, ms ...bus.Message) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queue = append(l.queue, ms...)
+	return nil
+}
+
+func (l *loopback) next() (bus.Message, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.queue) == 0 {
+		return nil, false
+	}
+	m := l.queue[0]
+	l.queue = l.queue[1:]
+	l.log = append(l.log, m)
+	return m, true
+}
+
+// pump delivers until nothing is left; times is how often each message is delivered.
+func (l *loopback) pump(t *testing.T, times int) {
+	t.Helper()
+	for n := 0; ; n++ {
+		if n > 10_000 {
+			t.Fatal("the saga does not settle")
+		}
+		m, ok := l.next()
+		if !ok {
+			return
+		}
+		for range times {
+			if err := l.deliver(t.Context(), m); err != nil {
+				t.Fatalf("delivering %s: %v", m.MessageName(), err)
+			}
+		}
+	}
+}
+
+// replay delivers every message delivered so far once more, in order, then pumps what that
+// caused: a consumer that lost its committed offsets reads everything again.
+func (l *loopback) replay(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	old := append([]bus.Message(nil), l.log...)
+	l.mu.Unlock()
+	for _, m := range old {
+		if err := l.deliver(t.Context(), m); err != nil {
+			t.Fatalf("replaying %s: %v", m.MessageName(), err)
+		}
+	}
+	l.pump(t, 1)
+}
+
+// deliver is the routing of ports/messaging: each message to every handler of its type.
+func (l *loopback) deliver(ctx context.Context, m bus.Message) error {
+	c, e := l.app.Commands, l.app.Events
+	switch m := m.(type) {
+	case command.PlaceOrder:
+		return c.PlaceOrder.Handle(ctx, m)
+	case command.ConfirmOrder:
+		return c.ConfirmOrder.Handle(ctx, m)
+	case command.RejectOrder:
+		return c.RejectOrder.Handle(ctx, m)
+	case command.CancelOrder:
+		return c.CancelOrder.Handle(ctx, m)
+	case command.ShipOrder:
+		return c.ShipOrder.Handle(ctx, m)
+	case command.ReserveStock:
+		return c.ReserveStock.Handle(ctx, m)
+	case command.ReleaseStock:
+		return c.ReleaseStock.Handle(ctx, m)
+	case order.OrderPlaced:
+		return errors.Join(e.ReserveStockOnOrderPlaced.Handle(ctx, m), e.OrderProjection.OnPlaced(ctx, m))
+	case order.OrderConfirmed:
+		return e.OrderProjection.OnConfirmed(ctx, m)
+	case order.OrderRejected:
+		return e.OrderProjection.OnRejected(ctx, m)
+	case order.OrderCancelled:
+		return errors.Join(e.ReleaseStockOnOrderCancelled.Handle(ctx, m), e.OrderProjection.OnCancelled(ctx, m))
+	case order.OrderShipped:
+		return e.OrderProjection.OnShipped(ctx, m)
+	case order.OrderCommandRefused:
+		return e.OrderProjection.OnCommandRefused(ctx, m)
+	case stock.StockReserved:
+		return e.ConfirmOrderOnStockReserved.Handle(ctx, m)
+	case stock.StockReservationFailed:
+		return e.RejectOrderOnReservationFailed.Handle(ctx, m)
+	case stock.StockReleased, stock.StockLevelSet:
+		return nil
+	}
+	return fmt.Errorf("no handler for %T", m)
+}
+
+func (l *loopback) send(t *testing.T, cmd bus.Message) {
+	t.Helper()
+	if err := l.Send(t.Context(), cmd); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSaga runs the whole placing saga over the in-memory adapters with every message
+// delivered twice, then replays the entire history, and checks nothing changed twice.
+func TestSaga(t *testing.T) {
+	t.Parallel()
+	place := command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
+	type level struct{ available, reserved int }
+	tests := []struct {
+		name       string
+		stockA     int
+		run        func(t *testing.T, l *loopback)
+		wantStatus order.Status
+		wantReason string
+		wantA      level
+	}{
+		{
+			name: "enough stock confirms", stockA: 5,
+			run:        func(t *testing.T, l *loopback) { l.send(t, place); l.pump(t, 2) },
+			wantStatus: order.StatusConfirmed, wantA: level{3, 2},
+		},
+		{
+			name: "not enough stock rejects", stockA: 1,
+			run:        func(t *testing.T, l *loopback) { l.send(t, place); l.pump(t, 2) },
+			wantStatus: order.StatusRejected, wantReason: "insufficient stock: A (requested 2, available 1)", wantA: level{1, 0},
+		},
+		{
+			name: "cancel after confirmation releases", stockA: 5,
+			run: func(t *testing.T, l *loopback) {
+				l.send(t, place)
+				l.pump(t, 2)
+				l.send(t, command.CancelOrder{OrderID: "o-1", Reason: "by customer"})
+				l.pump(t, 2)
+			},
+			wantStatus: order.StatusCancelled, wantReason: "by customer", wantA: level{5, 0},
+		},
+		{
+			name: "cancel while pending releases what the reserve took", stockA: 5,
+			run: func(t *testing.T, l *loopback) {
+				l.send(t, place)
+				l.send(t, command.CancelOrder{OrderID: "o-1", Reason: "by customer"})
+				l.pump(t, 2)
+			},
+			wantStatus: order.StatusCancelled, wantReason: "by customer", wantA: level{5, 0},
+		},
+		{
+			name: "ship after confirmation", stockA: 5,
+			run: func(t *testing.T, l *loopback) {
+				l.send(t, place)
+				l.pump(t, 2)
+				l.send(t, command.ShipOrder{OrderID: "o-1"})
+				l.pump(t, 2)
+			},
+			wantStatus: order.StatusShipped, wantA: level{3, 2},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLoopback(t)
+			for sku, qty := range map[string]int{"A": tt.stockA, "B": 10} {
+				if err := l.app.Commands.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: sku, Quantity: qty}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l.mu.Lock()
+			l.queue = nil
+			l.mu.Unlock()
+
+			tt.run(t, l)
+			check := func(when string) {
+				t.Helper()
+				v, err := l.app.Queries.Order.Handle(t.Context(), "o-1")
+				if err != nil {
+					t.Fatalf("%s: %v", when, err)
+				}
+				if v.Status != tt.wantStatus || v.Reason != tt.wantReason || v.CustomerID != "c-1" || !reflect.DeepEqual(v.Items, place.Items) {
+					t.Fatalf("%s: view %+v, want %s %q", when, v, tt.wantStatus, tt.wantReason)
+				}
+				if len(v.Refusals) != 0 {
+					t.Fatalf("%s: redeliveries were refused: %+v", when, v.Refusals)
+				}
+				a, err := l.app.Queries.Stock.Handle(t.Context(), "A")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (level{a.Available, a.Reserved}) != tt.wantA {
+					t.Fatalf("%s: level of A %+v, want %+v", when, a, tt.wantA)
+				}
+				views, err := l.app.Queries.Orders.Handle(t.Context(), query.OrderFilter{Status: tt.wantStatus})
+				if err != nil || len(views) != 1 || views[0].ID != "o-1" {
+					t.Fatalf("%s: listing %v, %v", when, views, err)
+				}
+			}
+			check("after the saga")
+			l.replay(t)
+			check("after replaying every message")
+		})
+	}
+}

@@ -1,0 +1,366 @@
+package stock_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/example/orders-service/domain/stock"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func levels(ls ...stock.Level) stock.Levels {
+	out := make(stock.Levels, len(ls))
+	for _, l := range ls {
+		out[l.SKU] = &stock.Level{SKU: l.SKU, Available: l.Available, Reserved: l.Reserved}
+	}
+	return out
+}
+
+func snapshot(ls stock.Levels) map[string]stock.Level {
+	out := make(map[string]stock.Level, len(ls))
+	for k, v := range ls {
+		out[k] = *v
+	}
+	return out
+}
+
+func TestSetAvailable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		qty int
+		ok  bool
+	}{
+		{-1, false}, {0, true}, {1, true}, {stock.MaxLevel, true}, {stock.MaxLevel + 1, false}, {-stock.MaxLevel, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.qty), func(t *testing.T) {
+			t.Parallel()
+			l := stock.Level{SKU: "A", Available: 7, Reserved: 3}
+			err := l.SetAvailable(tt.qty)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("SetAvailable(%d): %v", tt.qty, err)
+				}
+				if l != (stock.Level{SKU: "A", Available: tt.qty, Reserved: 3}) {
+					t.Fatalf("level %+v: reservations must stay", l)
+				}
+				return
+			}
+			if !errors.Is(err, stock.ErrInvalidLevel) {
+				t.Fatalf("SetAvailable(%d) = %v, want ErrInvalidLevel", tt.qty, err)
+			}
+			if l != (stock.Level{SKU: "A", Available: 7, Reserved: 3}) {
+				t.Fatalf("refused SetAvailable changed the level: %+v", l)
+			}
+		})
+	}
+}
+
+func TestReserve(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		levels     stock.Levels
+		lines      []stock.Line
+		wantStatus stock.ReservationStatus
+		wantReason string
+		wantLevels map[string]stock.Level
+	}{
+		{
+			name:       "all lines available",
+			levels:     levels(stock.Level{SKU: "A", Available: 5}, stock.Level{SKU: "B", Available: 2, Reserved: 1}),
+			lines:      []stock.Line{{"A", 5}, {"B", 1}},
+			wantStatus: stock.ReservationHeld,
+			wantLevels: map[string]stock.Level{"A": {"A", 0, 5}, "B": {"B", 1, 2}},
+		},
+		{
+			name:       "one sku short takes nothing",
+			levels:     levels(stock.Level{SKU: "A", Available: 5}, stock.Level{SKU: "B", Available: 1}),
+			lines:      []stock.Line{{"A", 3}, {"B", 2}},
+			wantStatus: stock.ReservationFailed,
+			wantReason: "insufficient stock: B (requested 2, available 1)",
+			wantLevels: map[string]stock.Level{"A": {"A", 5, 0}, "B": {"B", 1, 0}},
+		},
+		{
+			name:       "every short sku is named",
+			levels:     levels(stock.Level{SKU: "A", Available: 1}, stock.Level{SKU: "B", Available: 1}, stock.Level{SKU: "C", Available: 9}),
+			lines:      []stock.Line{{"A", 2}, {"C", 1}, {"B", 3}},
+			wantStatus: stock.ReservationFailed,
+			wantReason: "insufficient stock: A (requested 2, available 1), B (requested 3, available 1)",
+			wantLevels: map[string]stock.Level{"A": {"A", 1, 0}, "B": {"B", 1, 0}, "C": {"C", 9, 0}},
+		},
+		{
+			name:       "sku never stocked counts as zero",
+			levels:     levels(stock.Level{SKU: "A", Available: 5}),
+			lines:      []stock.Line{{"A", 1}, {"Z", 1}},
+			wantStatus: stock.ReservationFailed,
+			wantReason: "insufficient stock: Z (requested 1, available 0)",
+			wantLevels: map[string]stock.Level{"A": {"A", 5, 0}, "Z": {"Z", 0, 0}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var r stock.Reservation
+			out, err := r.Reserve("o-1", tt.lines, tt.levels)
+			if err != nil || out != stock.Changed {
+				t.Fatalf("Reserve = %v, %v; want Changed, nil", out, err)
+			}
+			if r.OrderID != "o-1" || r.Status != tt.wantStatus || r.Reason != tt.wantReason {
+				t.Fatalf("reservation %+v, want status %q reason %q", r, tt.wantStatus, tt.wantReason)
+			}
+			if !reflect.DeepEqual(r.Lines, tt.lines) {
+				t.Fatalf("lines %v, want %v", r.Lines, tt.lines)
+			}
+			if got := snapshot(tt.levels); !reflect.DeepEqual(got, tt.wantLevels) {
+				t.Fatalf("levels %+v, want %+v", got, tt.wantLevels)
+			}
+			tt.lines[0].Quantity = 999
+			if r.Lines[0].Quantity == 999 {
+				t.Fatal("reservation aliases the caller's lines")
+			}
+		})
+	}
+}
+
+func TestReserveIsIdempotent(t *testing.T) {
+	t.Parallel()
+	for _, first := range []struct {
+		name  string
+		avail int
+		want  stock.ReservationStatus
+	}{{"held", 5, stock.ReservationHeld}, {"failed", 1, stock.ReservationFailed}} {
+		t.Run(first.name, func(t *testing.T) {
+			t.Parallel()
+			ls := levels(stock.Level{SKU: "A", Available: first.avail})
+			var r stock.Reservation
+			if out, err := r.Reserve("o-1", []stock.Line{{"A", 2}}, ls); err != nil || out != stock.Changed {
+				t.Fatalf("first Reserve = %v, %v", out, err)
+			}
+			if r.Status != first.want {
+				t.Fatalf("status %q, want %q", r.Status, first.want)
+			}
+			before, levelsBefore := r, snapshot(ls)
+			// Redelivered, or even a different request: the stored outcome stands.
+			for _, again := range [][]stock.Line{{{"A", 2}}, {{"A", 1}}, {{"A", 1}, {"B", 1}}} {
+				out, err := r.Reserve("o-1", again, ls)
+				if err != nil || out != stock.Unchanged {
+					t.Fatalf("second Reserve = %v, %v; want Unchanged, nil", out, err)
+				}
+			}
+			if !reflect.DeepEqual(r, before) || !reflect.DeepEqual(snapshot(ls), levelsBefore) {
+				t.Fatalf("second Reserve changed something: %+v %+v", r, snapshot(ls))
+			}
+		})
+	}
+}
+
+func TestReserveRejectsInvalidLines(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		lines []stock.Line
+		want  string
+	}{
+		{"no lines", nil, "at least one line"},
+		{"empty sku", []stock.Line{{"", 1}}, "invalid reservation line"},
+		{"zero quantity", []stock.Line{{"A", 0}}, "invalid reservation line"},
+		{"negative quantity", []stock.Line{{"A", -3}}, "invalid reservation line"},
+		{"duplicate sku", []stock.Line{{"A", 1}, {"A", 1}}, "appears twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ls := levels(stock.Level{SKU: "A", Available: 10})
+			var r stock.Reservation
+			_, err := r.Reserve("o-1", tt.lines, ls)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Reserve = %v, want error containing %q", err, tt.want)
+			}
+			if r.Status != stock.ReservationNone || ls["A"].Available != 10 || ls["A"].Reserved != 0 {
+				t.Fatalf("invalid Reserve changed state: %+v %+v", r, *ls["A"])
+			}
+		})
+	}
+}
+
+func TestRelease(t *testing.T) {
+	t.Parallel()
+	t.Run("held gives back once", func(t *testing.T) {
+		t.Parallel()
+		ls := levels(stock.Level{SKU: "A", Available: 5}, stock.Level{SKU: "B", Available: 3})
+		var r stock.Reservation
+		if _, err := r.Reserve("o-1", []stock.Line{{"A", 2}, {"B", 3}}, ls); err != nil {
+			t.Fatal(err)
+		}
+		// Meanwhile the operator changes the level; the release gives back on top of it.
+		if err := ls["A"].SetAvailable(10); err != nil {
+			t.Fatal(err)
+		}
+		if out := r.Release("o-1", ls); out != stock.Changed {
+			t.Fatalf("Release = %v, want Changed", out)
+		}
+		want := map[string]stock.Level{"A": {"A", 12, 0}, "B": {"B", 3, 0}}
+		if got := snapshot(ls); !reflect.DeepEqual(got, want) || r.Status != stock.ReservationReleased {
+			t.Fatalf("after release %+v status %q", got, r.Status)
+		}
+		if out := r.Release("o-1", ls); out != stock.Unchanged {
+			t.Fatalf("second Release = %v, want Unchanged", out)
+		}
+		if got := snapshot(ls); !reflect.DeepEqual(got, want) {
+			t.Fatalf("second release gave back again: %+v", got)
+		}
+		if out, err := r.Reserve("o-1", []stock.Line{{"A", 1}}, ls); err != nil || out != stock.Unchanged {
+			t.Fatalf("Reserve after release = %v, %v", out, err)
+		}
+		if got := snapshot(ls); !reflect.DeepEqual(got, want) {
+			t.Fatalf("reserve after release took stock: %+v", got)
+		}
+	})
+	t.Run("before reserve leaves a tombstone", func(t *testing.T) {
+		t.Parallel()
+		ls := levels(stock.Level{SKU: "A", Available: 5})
+		var r stock.Reservation
+		if out := r.Release("o-1", ls); out != stock.Changed {
+			t.Fatalf("Release = %v, want Changed", out)
+		}
+		if r.OrderID != "o-1" || r.Status != stock.ReservationReleased || r.Reason == "" || len(r.Lines) != 0 {
+			t.Fatalf("tombstone %+v", r)
+		}
+		out, err := r.Reserve("o-1", []stock.Line{{"A", 2}}, ls)
+		if err != nil || out != stock.Unchanged {
+			t.Fatalf("late Reserve = %v, %v; want Unchanged", out, err)
+		}
+		if *ls["A"] != (stock.Level{SKU: "A", Available: 5}) || r.Status != stock.ReservationReleased {
+			t.Fatalf("late reserve took stock: %+v %+v", *ls["A"], r)
+		}
+		if out := r.Release("o-1", ls); out != stock.Unchanged {
+			t.Fatalf("second Release = %v", out)
+		}
+	})
+	t.Run("failed changes nothing", func(t *testing.T) {
+		t.Parallel()
+		ls := levels(stock.Level{SKU: "A", Available: 1, Reserved: 4})
+		var r stock.Reservation
+		if _, err := r.Reserve("o-1", []stock.Line{{"A", 2}}, ls); err != nil {
+			t.Fatal(err)
+		}
+		before := r
+		if out := r.Release("o-1", ls); out != stock.Unchanged {
+			t.Fatalf("Release of failed = %v, want Unchanged", out)
+		}
+		if !reflect.DeepEqual(r, before) || *ls["A"] != (stock.Level{SKU: "A", Available: 1, Reserved: 4}) {
+			t.Fatalf("release of failed changed state: %+v %+v", r, *ls["A"])
+		}
+	})
+}
+
+// TestNeverNegative runs random reserves and releases of many orders over few SKUs and checks
+// after every step that no level goes negative and no unit is created or lost.
+func TestNeverNegative(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	skus := []string{"A", "B", "C"}
+	ls := levels(stock.Level{SKU: "A", Available: 10}, stock.Level{SKU: "B", Available: 5}, stock.Level{SKU: "C", Available: 1})
+	total := map[string]int{"A": 10, "B": 5, "C": 1}
+	res := make([]stock.Reservation, 40)
+	for step := range 2000 {
+		i := rng.IntN(len(res))
+		id := fmt.Sprint("o-", i)
+		if rng.IntN(2) == 0 {
+			var lines []stock.Line
+			for _, s := range skus {
+				if rng.IntN(2) == 0 {
+					lines = append(lines, stock.Line{SKU: s, Quantity: 1 + rng.IntN(4)})
+				}
+			}
+			if len(lines) == 0 {
+				lines = []stock.Line{{SKU: "A", Quantity: 1}}
+			}
+			if _, err := res[i].Reserve(id, lines, ls); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			res[i].Release(id, ls)
+		}
+		held := map[string]int{}
+		for _, r := range res {
+			if r.Status == stock.ReservationHeld {
+				for _, l := range r.Lines {
+					held[l.SKU] += l.Quantity
+				}
+			}
+		}
+		for _, s := range skus {
+			l := ls[s]
+			if l.Available < 0 || l.Reserved < 0 {
+				t.Fatalf("step %d: negative level %+v", step, *l)
+			}
+			if l.Available+l.Reserved != total[s] || l.Reserved != held[s] {
+				t.Fatalf("step %d: level %+v, held %d, total %d", step, *l, held[s], total[s])
+			}
+		}
+	}
+}
+
+func TestReservationEvent(t *testing.T) {
+	t.Parallel()
+	lines := []stock.Line{{"A", 2}, {"B", 1}}
+	items := []stock.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+	tests := []struct {
+		r    stock.Reservation
+		want any
+	}{
+		{stock.Reservation{OrderID: "o-1"}, nil},
+		{stock.Reservation{OrderID: "o-1", Lines: lines, Status: stock.ReservationHeld}, stock.StockReserved{OrderID: "o-1", Items: items, OccurredAt: t0}},
+		{stock.Reservation{OrderID: "o-1", Lines: lines, Status: stock.ReservationFailed, Reason: "insufficient"}, stock.StockReservationFailed{OrderID: "o-1", Reason: "insufficient", OccurredAt: t0}},
+		{stock.Reservation{OrderID: "o-1", Lines: lines, Status: stock.ReservationReleased}, stock.StockReleased{OrderID: "o-1", Items: items, OccurredAt: t0}},
+	}
+	for _, tt := range tests {
+		if got := tt.r.Event(t0); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Event of %q = %#v, want %#v", tt.r.Status, got, tt.want)
+		}
+	}
+}
+
+func TestMessages(t *testing.T) {
+	t.Parallel()
+	type msg interface {
+		MessageName() string
+		PartitionKey() string
+	}
+	tests := []struct {
+		m         msg
+		name, key string
+	}{
+		{stock.StockLevelSet{SKU: "A"}, "stock.StockLevelSet.v1", "A"},
+		{stock.StockReserved{OrderID: "o"}, "stock.StockReserved.v1", "o"},
+		{stock.StockReservationFailed{OrderID: "o"}, "stock.StockReservationFailed.v1", "o"},
+		{stock.StockReleased{OrderID: "o"}, "stock.StockReleased.v1", "o"},
+	}
+	for _, tt := range tests {
+		if tt.m.MessageName() != tt.name || tt.m.PartitionKey() != tt.key {
+			t.Errorf("%T: %q key %q, want %q key %q", tt.m, tt.m.MessageName(), tt.m.PartitionKey(), tt.name, tt.key)
+		}
+	}
+}
+
+func TestSKUsSortedWithoutTouchingLines(t *testing.T) {
+	t.Parallel()
+	in := []stock.Line{{"C", 1}, {"A", 2}, {"B", 3}}
+	if got := stock.SKUs(in); !reflect.DeepEqual(got, []string{"A", "B", "C"}) {
+		t.Fatalf("SKUs = %v", got)
+	}
+	if in[0].SKU != "C" {
+		t.Fatal("SKUs reordered the lines")
+	}
+	if got := stock.SKUs(nil); len(got) != 0 {
+		t.Fatalf("SKUs(nil) = %v", got)
+	}
+}
