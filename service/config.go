@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"reflect"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ type Config struct {
 	KafkaConsumerGroup     string        `env:"KAFKA_CONSUMER_GROUP_PREFIX" envDefault:"orders-service."`
 	KafkaClientID          string        `env:"KAFKA_CLIENT_ID" envDefault:"orders-service"`
 	KafkaDialTimeout       time.Duration `env:"KAFKA_DIAL_TIMEOUT" envDefault:"3s"`
+	KafkaIdempotent        bool          `env:"KAFKA_IDEMPOTENT_PRODUCER" envDefault:"true"`
 
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
@@ -52,7 +54,7 @@ func ConfigFromMap(vars map[string]string) (Config, error) {
 func parseConfig(opts env.Options) (Config, error) {
 	var c Config
 	if err := env.ParseWithOptions(&c, opts); err != nil {
-		return Config{}, fmt.Errorf("reading configuration: %w", err)
+		return Config{}, fmt.Errorf("reading configuration: %w", nameVariables(err))
 	}
 	if err := c.validate(); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration: %w", err)
@@ -89,6 +91,28 @@ func (c Config) validate() error {
 	check(c.RetryMaxInterval >= c.RetryInitialInterval, "RETRY_MAX_INTERVAL (%s) must not be below RETRY_INITIAL_INTERVAL (%s)", c.RetryMaxInterval, c.RetryInitialInterval)
 	check(c.RetryMaxElapsedTime > 0, "RETRY_MAX_ELAPSED_TIME must be positive, got %s", c.RetryMaxElapsedTime)
 	return errors.Join(errs...)
+}
+
+// nameVariables rewrites the env library's parse errors, which name Go fields, to name the
+// environment variable instead: that is what the operator has to fix.
+func nameVariables(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	t := reflect.TypeFor[Config]()
+	out := make([]error, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			if f, ok := t.FieldByName(pe.Name); ok {
+				variable, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+				e = fmt.Errorf("%s: %w", variable, pe.Err)
+			}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
 }
 
 func (c Config) slogLevel() (slog.Level, error) {

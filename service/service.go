@@ -66,7 +66,7 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 	}
 	client := kafka.Client{
 		Brokers:  s.brokers,
-		Settings: kafka.Settings{ClientID: cfg.KafkaClientID, DialTimeout: cfg.KafkaDialTimeout},
+		Settings: s.kafkaSettings(),
 		Key:      messaging.PartitionKey,
 		Logger:   watermill.NewSlogLoggerWithLevelMapping(s.logger, nil),
 	}
@@ -144,7 +144,7 @@ func (s *Service) connectKafka(ctx context.Context) error {
 	} else {
 		s.logger.Info("kafka: external cluster", "brokers", s.brokers)
 	}
-	settings := kafka.Settings{ClientID: s.cfg.KafkaClientID, DialTimeout: s.cfg.KafkaDialTimeout}
+	settings := s.kafkaSettings()
 	admin, err := kafka.NewAdmin(s.brokers, settings)
 	if err != nil {
 		return err
@@ -158,6 +158,10 @@ func (s *Service) connectKafka(ctx context.Context) error {
 		return fmt.Errorf("provisioning topics: %w", err)
 	}
 	return nil
+}
+
+func (s *Service) kafkaSettings() kafka.Settings {
+	return kafka.Settings{ClientID: s.cfg.KafkaClientID, DialTimeout: s.cfg.KafkaDialTimeout, NotIdempotent: !s.cfg.KafkaIdempotent}
 }
 
 // HTTPAddr is the address the API listens on (useful with port 0).

@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"encoding/json"
+	"errors"
+	"os/exec"
 	"testing"
 )
 
@@ -13,3 +15,5 @@ func decodeAccepted(t *testing.T, body string) accepted {
 	}
 	return a
 }
+
+func asExitError(err error, target **exec.ExitError) bool { return errors.As(err, target) }

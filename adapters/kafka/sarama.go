@@ -20,6 +20,10 @@ type Settings struct {
 	// DialTimeout bounds how long a send waits for a dead broker; the HTTP port answers 503
 	// soon after instead of hanging.
 	DialTimeout time.Duration
+	// NotIdempotent turns the idempotent producer off. Only for brokers whose idempotence
+	// support cannot be trusted (see the README on the embedded broker); handlers are
+	// idempotent, so a retried send written twice changes nothing.
+	NotIdempotent bool
 }
 
 // saramaConfig is the safe base both producer and consumers share. Sarama's defaults
@@ -49,8 +53,10 @@ func saramaConfig(s Settings) *sarama.Config {
 	c.Metadata.Retry.Backoff = 250 * time.Millisecond
 
 	c.Producer.RequiredAcks = sarama.WaitForAll
-	c.Producer.Idempotent = true
-	c.Net.MaxOpenRequests = 1 // required by the idempotent producer to keep order
+	c.Producer.Idempotent = !s.NotIdempotent
+	// One request in flight per broker: required by the idempotent producer, and what keeps
+	// a retried batch from overtaking a later one without it.
+	c.Net.MaxOpenRequests = 1
 	c.Producer.Retry.Max = 5
 	c.Producer.Retry.Backoff = 100 * time.Millisecond
 	c.Producer.Return.Successes = true
