@@ -217,6 +217,37 @@ func (h *harness) waitOrderStatus(id, status string) orderView {
 	return v
 }
 
+// reaches reports whether the order gets the status within timeout.
+func (h *harness) reaches(id, status string, timeout time.Duration) bool {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for wait := 5 * time.Millisecond; ; wait = min(wait*2, 200*time.Millisecond) {
+		if v, ok := h.getOrder(id); ok && v.Status == status {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(wait)
+	}
+}
+
+// recordsWithKey reads every record of the topics, for a failure message.
+func recordsWithKey(t *testing.T, brokers, topics []string, key string) []*kgo.Record {
+	c := kafkaClient(t, brokers, topics...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var mine []*kgo.Record
+	for ctx.Err() == nil {
+		for _, r := range c.PollFetches(ctx).Records() {
+			if string(r.Key) == key {
+				mine = append(mine, r)
+			}
+		}
+	}
+	return mine
+}
+
 type stockLevel struct {
 	SKU       string `json:"sku"`
 	Available int    `json:"available"`

@@ -1,0 +1,206 @@
+package service_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/example/orders-service/adapters/memory"
+	"github.com/example/orders-service/app/query"
+	"github.com/example/orders-service/service"
+)
+
+// finalNotifier wraps the read model and tells waiters when an order reaches a final
+// saga state, so the end-to-end benchmark measures without polling over HTTP.
+type finalNotifier struct {
+	*memory.OrderReadModel
+	mu      sync.Mutex
+	waiting map[string]chan struct{}
+}
+
+func newFinalNotifier() *finalNotifier {
+	return &finalNotifier{OrderReadModel: memory.NewOrderReadModel(), waiting: map[string]chan struct{}{}}
+}
+
+func (n *finalNotifier) wait(orderID string) <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ch, ok := n.waiting[orderID]
+	if !ok {
+		ch = make(chan struct{})
+		n.waiting[orderID] = ch
+	}
+	return ch
+}
+
+func (n *finalNotifier) Apply(ctx context.Context, id string, version int, change func(*query.OrderView)) error {
+	final := false
+	err := n.OrderReadModel.Apply(ctx, id, version, func(v *query.OrderView) {
+		change(v)
+		final = v.Status == "confirmed" || v.Status == "rejected"
+	})
+	if final {
+		n.mu.Lock()
+		ch, ok := n.waiting[id]
+		if !ok {
+			ch = make(chan struct{})
+			n.waiting[id] = ch
+		}
+		select {
+		case <-ch:
+		default:
+			close(ch)
+		}
+		n.mu.Unlock()
+	}
+	return err
+}
+
+func benchService(b *testing.B, opts service.Options) *harness {
+	b.Helper()
+	cfg, err := service.ConfigFromMap(testEnv(map[string]string{"LOG_LEVEL": "error", "KAFKA_PARTITIONS": "8"}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	svc, err := service.New(ctx, cfg, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Errorf("shutdown: %v", err)
+		}
+	})
+	h := &harness{svc: svc, base: "http://" + svc.HTTPAddr(),
+		http: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	eventually(b, 20*time.Second, "ready", func() (bool, string) {
+		resp, err := h.http.Get(h.base + "/readyz")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200, resp.Status
+	})
+	put, _ := http.NewRequest("PUT", h.base+"/stock/bench-sku", strings.NewReader(`{"quantity": 1000000000}`))
+	put.Header.Set("Content-Type", "application/json")
+	if resp, err := h.http.Do(put); err != nil || resp.StatusCode != http.StatusAccepted {
+		b.Fatalf("setting stock: %v", err)
+	}
+	eventually(b, 20*time.Second, "stock set", func() (bool, string) {
+		resp, err := h.http.Get(h.base + "/stock/bench-sku")
+		if err != nil {
+			return false, err.Error()
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(body), `"available":1000000000`), string(body)
+	})
+	return h
+}
+
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) { l.mu.Lock(); l.d = append(l.d, d); l.mu.Unlock() }
+
+func (l *latencies) report(b *testing.B, prefix string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return
+	}
+	slices.Sort(l.d)
+	at := func(q float64) float64 {
+		return float64(l.d[min(len(l.d)-1, int(q*float64(len(l.d))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(at(0.50), prefix+"-p50-ms")
+	b.ReportMetric(at(0.99), prefix+"-p99-ms")
+}
+
+func postOrder(b *testing.B, h *harness) string {
+	resp, err := h.http.Post(h.base+"/orders", "application/json", strings.NewReader(orderBody("bench", item{"bench-sku", 1})))
+	if err != nil {
+		b.Error(err)
+		return ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusAccepted {
+		b.Errorf("POST /orders: %d %s", resp.StatusCode, body)
+		return ""
+	}
+	return decodeAcceptedB(b, string(body))
+}
+
+// BenchmarkPlaceOrderAccepted measures the command path: HTTP request -> validated ->
+// PlaceOrder acknowledged by the broker -> 202, from 64 concurrent clients on 2 cores.
+func BenchmarkPlaceOrderAccepted(b *testing.B) {
+	h := benchService(b, service.Options{})
+	var lat latencies
+	b.SetParallelism(32) // 32 x GOMAXPROCS client goroutines
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			t0 := time.Now()
+			postOrder(b, h)
+			lat.add(time.Since(t0))
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
+	lat.report(b, "accept")
+}
+
+// BenchmarkPlaceOrderToConfirmed measures end to end: POST /orders until the read model shows
+// the order confirmed (PlaceOrder, OrderPlaced, ReserveStock, StockReserved, ConfirmOrder,
+// OrderConfirmed: six messages through Kafka), from 64 concurrent clients on 2 cores.
+func BenchmarkPlaceOrderToConfirmed(b *testing.B) {
+	rm := newFinalNotifier()
+	h := benchService(b, service.Options{ReadModel: rm})
+	var lat latencies
+	b.SetParallelism(32)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			t0 := time.Now()
+			id := postOrder(b, h)
+			if id == "" {
+				continue
+			}
+			select {
+			case <-rm.wait(id):
+				lat.add(time.Since(t0))
+			case <-time.After(30 * time.Second):
+				b.Errorf("order %s not final after 30s", id)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
+	lat.report(b, "e2e")
+}
+
+func decodeAcceptedB(b *testing.B, body string) string {
+	const marker = `"order_id":"`
+	i := strings.Index(body, marker)
+	if i < 0 {
+		b.Errorf("no order_id in %s", body)
+		return ""
+	}
+	rest := body[i+len(marker):]
+	return rest[:strings.IndexByte(rest, '"')]
+}
