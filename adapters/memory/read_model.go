@@ -43,7 +43,9 @@ func (m *OrderReadModel) AddRefusal(ctx context.Context, orderID string, r query
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.views[orderID]
-	if !ok || slices.Contains(v.Refusals, r) {
+	if !ok || slices.ContainsFunc(v.Refusals, func(seen query.Refusal) bool {
+		return seen == r || (r.CommandID != "" && seen.CommandID == r.CommandID)
+	}) {
 		return nil
 	}
 	v.Refusals = append(v.Refusals, r)
@@ -66,8 +68,12 @@ func (m *OrderReadModel) Get(ctx context.Context, orderID string) (query.OrderVi
 func (m *OrderReadModel) List(ctx context.Context, f query.OrderFilter) ([]query.OrderView, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]query.OrderView, 0, min(f.Limit, len(m.order)))
-	for i := len(m.order) - 1; i >= 0 && len(out) < f.Limit; i-- {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = len(m.order)
+	}
+	out := make([]query.OrderView, 0, min(limit, len(m.order)))
+	for i := len(m.order) - 1; i >= 0 && len(out) < limit; i-- {
 		v := m.views[m.order[i]]
 		if v.Version == 0 || (f.Status != "" && v.Status != f.Status) {
 			continue

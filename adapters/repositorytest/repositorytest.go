@@ -333,7 +333,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		repo := newRepo(t)
 		sku := uniqueID("sku")
 		l, err := repo.Level(t.Context(), sku)
-		if err != nil || l.Available != 0 || l.Reserved != 0 {
+		if err != nil || l.OnHand != 0 || l.Reserved != 0 {
 			t.Fatalf("Level = %+v, %v; want zero", l, err)
 		}
 		if err := repo.UpdateLevel(t.Context(), sku, func(l *stock.Level) error {
@@ -349,31 +349,48 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 	run(t, "UpdateLevel stores the level", func(t *testing.T) {
 		repo := newRepo(t)
 		sku := uniqueID("sku")
-		setLevel(t, repo, sku, 7, 3)
-		assertLevel(t, repo, sku, 7, 3)
+		setLevel(t, repo, sku, 10, 3)
+		assertLevel(t, repo, sku, 10, 3)
 		if err := repo.UpdateLevel(t.Context(), sku, func(l *stock.Level) error {
-			if *l != (stock.Level{SKU: sku, Available: 7, Reserved: 3}) {
+			if *l != (stock.Level{SKU: sku, OnHand: 10, Reserved: 3}) {
 				t.Errorf("UpdateLevel passed %+v", *l)
 			}
-			return l.SetAvailable(stock.MaxLevel)
+			return l.SetOnHand(stock.MaxLevel)
 		}); err != nil {
 			t.Fatal(err)
 		}
 		assertLevel(t, repo, sku, stock.MaxLevel, 3)
 	})
 
+	run(t, "a level with more reserved than on hand round-trips", func(t *testing.T) {
+		// A count below what is reserved is valid: nothing is available until releases.
+		repo := newRepo(t)
+		sku := uniqueID("sku")
+		setLevel(t, repo, sku, 2, 5)
+		assertLevel(t, repo, sku, 2, 5)
+		if err := repo.UpdateLevel(t.Context(), sku, func(l *stock.Level) error {
+			if *l != (stock.Level{SKU: sku, OnHand: 2, Reserved: 5}) || l.Available() != 0 {
+				t.Errorf("UpdateLevel passed %+v", *l)
+			}
+			return l.SetOnHand(0)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		assertLevel(t, repo, sku, 0, 5)
+	})
+
 	run(t, "failed UpdateLevel stores nothing and returns the error", func(t *testing.T) {
 		repo := newRepo(t)
 		sku := uniqueID("sku")
-		setLevel(t, repo, sku, 7, 3)
+		setLevel(t, repo, sku, 10, 3)
 		err := repo.UpdateLevel(t.Context(), sku, func(l *stock.Level) error {
-			l.Available, l.Reserved = 1, 1
+			l.OnHand, l.Reserved = 1, 1
 			return errRefused
 		})
 		if !errors.Is(err, errRefused) {
 			t.Fatalf("UpdateLevel = %v, want the update's error", err)
 		}
-		assertLevel(t, repo, sku, 7, 3)
+		assertLevel(t, repo, sku, 10, 3)
 	})
 
 	run(t, "concurrent UpdateLevel of one sku never loses an update", func(t *testing.T) {
@@ -381,7 +398,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		sku := uniqueID("sku")
 		errs := parallel(Concurrency, func(int) error {
 			return repo.UpdateLevel(t.Context(), sku, func(l *stock.Level) error {
-				l.Available++
+				l.OnHand++
 				return nil
 			})
 		})
@@ -394,12 +411,12 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 	run(t, "UpdateReservation of a new order passes no reservation and the levels of skus", func(t *testing.T) {
 		repo := newRepo(t)
 		a, never := uniqueID("sku"), uniqueID("sku")
-		setLevel(t, repo, a, 5, 2)
+		setLevel(t, repo, a, 7, 2)
 		err := repo.UpdateReservation(t.Context(), uniqueID("order"), []string{a, never}, func(r *stock.Reservation, ls stock.Levels) error {
 			if r.Status != stock.ReservationNone || len(r.Lines) != 0 {
 				t.Errorf("new order's reservation %+v, want none", *r)
 			}
-			if l := ls[a]; l == nil || *l != (stock.Level{SKU: a, Available: 5, Reserved: 2}) {
+			if l := ls[a]; l == nil || *l != (stock.Level{SKU: a, OnHand: 7, Reserved: 2}) {
 				t.Errorf("level of %s: %+v", a, l)
 			}
 			// A SKU never stocked may be absent or zero.
@@ -417,12 +434,12 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		repo := newRepo(t)
 		a, b := uniqueID("sku"), uniqueID("sku")
 		setLevel(t, repo, a, 5, 0)
-		setLevel(t, repo, b, 3, 1)
+		setLevel(t, repo, b, 4, 1)
 		id := uniqueID("order")
 		lines := []stock.Line{{SKU: b, Quantity: 3}, {SKU: a, Quantity: 2}}
 		reserve(t, repo, id, lines, stock.ReservationHeld)
-		assertLevel(t, repo, a, 3, 2)
-		assertLevel(t, repo, b, 0, 4)
+		assertLevel(t, repo, a, 5, 2)
+		assertLevel(t, repo, b, 4, 4)
 		want := stock.Reservation{OrderID: id, Lines: lines, Status: stock.ReservationHeld}
 		assertReservation(t, repo, id, want)
 
@@ -432,7 +449,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		if r.Status != stock.ReservationFailed || r.Reason == "" || r.OrderID != failed || !slices.Equal(r.Lines, []stock.Line{{SKU: a, Quantity: 4}}) {
 			t.Fatalf("failed reservation stored as %+v", r)
 		}
-		assertLevel(t, repo, a, 3, 2)
+		assertLevel(t, repo, a, 5, 2)
 	})
 
 	run(t, "UpdateReservation loads the levels of the stored reservation's lines", func(t *testing.T) {
@@ -446,12 +463,12 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		// The release names no SKU (or another one): the stored lines say what to load.
 		for _, skus := range [][]string{nil, {c}} {
 			err := repo.UpdateReservation(t.Context(), id, skus, func(r *stock.Reservation, ls stock.Levels) error {
-				for sku, want := range map[string]stock.Level{a: {SKU: a, Available: 3, Reserved: 2}, b: {SKU: b, Available: 4, Reserved: 1}} {
+				for sku, want := range map[string]stock.Level{a: {SKU: a, OnHand: 5, Reserved: 2}, b: {SKU: b, OnHand: 5, Reserved: 1}} {
 					if l := ls[sku]; l == nil || *l != want {
 						t.Errorf("skus %v: level of %s = %+v, want %+v", skus, sku, l, want)
 					}
 				}
-				if l := ls[c]; skus != nil && (l == nil || *l != (stock.Level{SKU: c, Available: 9})) {
+				if l := ls[c]; skus != nil && (l == nil || *l != (stock.Level{SKU: c, OnHand: 9})) {
 					t.Errorf("level of %s = %+v", c, l)
 				}
 				return nil
@@ -493,21 +510,21 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 	run(t, "failed UpdateReservation stores neither reservation nor levels", func(t *testing.T) {
 		repo := newRepo(t)
 		a, b := uniqueID("sku"), uniqueID("sku")
-		setLevel(t, repo, a, 5, 1)
+		setLevel(t, repo, a, 6, 1)
 		id := uniqueID("order")
 		err := repo.UpdateReservation(t.Context(), id, []string{a, b}, func(r *stock.Reservation, ls stock.Levels) error {
 			if _, err := r.Reserve(id, []stock.Line{{SKU: a, Quantity: 2}}, ls); err != nil {
 				t.Fatal(err)
 			}
 			if l := ls[b]; l != nil {
-				l.Available = 100
+				l.OnHand = 100
 			}
 			return errRefused
 		})
 		if !errors.Is(err, errRefused) {
 			t.Fatalf("UpdateReservation = %v, want the update's error", err)
 		}
-		assertLevel(t, repo, a, 5, 1)
+		assertLevel(t, repo, a, 6, 1)
 		assertLevel(t, repo, b, 0, 0)
 		if r := readReservation(t, repo, id, nil); r.Status != stock.ReservationNone {
 			t.Fatalf("failed update stored reservation %+v", r)
@@ -522,7 +539,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		if !errors.Is(err, errRefused) {
 			t.Fatalf("UpdateReservation = %v, want the update's error", err)
 		}
-		assertLevel(t, repo, a, 4, 2)
+		assertLevel(t, repo, a, 6, 2)
 		assertReservation(t, repo, id, stock.Reservation{OrderID: id, Lines: []stock.Line{{SKU: a, Quantity: 1}}, Status: stock.ReservationHeld})
 	})
 
@@ -576,7 +593,10 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 			t.Fatalf("%d of %d reservations held; the test expects some to fail", len(holders), len(ids))
 		}
 		for i, sku := range skus {
-			assertLevel(t, repo, sku, initial[i]-held[sku], held[sku])
+			if held[sku] > initial[i] {
+				t.Errorf("%d of %s held, only %d on hand", held[sku], sku, initial[i])
+			}
+			assertLevel(t, repo, sku, initial[i], held[sku])
 		}
 
 		// Releasing concurrently, naming no SKU, gives everything back.
@@ -594,24 +614,24 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 	})
 }
 
-func setLevel(t *testing.T, repo stock.Repository, sku string, available, reserved int) {
+func setLevel(t *testing.T, repo stock.Repository, sku string, onHand, reserved int) {
 	t.Helper()
 	if err := repo.UpdateLevel(t.Context(), sku, func(l *stock.Level) error {
-		l.Available, l.Reserved = available, reserved
+		l.OnHand, l.Reserved = onHand, reserved
 		return nil
 	}); err != nil {
 		t.Fatalf("UpdateLevel(%s): %v", sku, err)
 	}
 }
 
-func assertLevel(t *testing.T, repo stock.Repository, sku string, available, reserved int) {
+func assertLevel(t *testing.T, repo stock.Repository, sku string, onHand, reserved int) {
 	t.Helper()
 	l, err := repo.Level(t.Context(), sku)
 	if err != nil {
 		t.Fatalf("Level(%s): %v", sku, err)
 	}
-	if l.Available != available || l.Reserved != reserved {
-		t.Fatalf("level of %s: available %d reserved %d, want %d and %d", sku, l.Available, l.Reserved, available, reserved)
+	if l.OnHand != onHand || l.Reserved != reserved {
+		t.Fatalf("level of %s: %+v, want %d on hand and %d reserved", sku, l, onHand, reserved)
 	}
 }
 
@@ -738,6 +758,28 @@ func OrderReadModel(t *testing.T, newRM func(t *testing.T) query.OrderReadModel)
 		assertView(t, rm, v)
 	})
 
+	run(t, "AddRefusal ignores a refusal of a command message already recorded", func(t *testing.T) {
+		rm := newRM(t)
+		id := uniqueID("order")
+		v := placedView(id, 0)
+		apply(t, rm, v)
+		r1 := query.Refusal{CommandID: "msg-1", Command: "orders.ShipOrder.v1", Reason: "cannot ship order: it is pending", At: at(1)}
+		// The same message handled again later, when the order had moved on: ignored.
+		r1Later := query.Refusal{CommandID: "msg-1", Command: "orders.ShipOrder.v1", Reason: "cannot ship order: it is cancelled", At: at(5)}
+		// Another message with the same command, refused alike: recorded.
+		r2 := query.Refusal{CommandID: "msg-2", Command: r1.Command, Reason: r1.Reason, At: r1.At}
+		// Without a CommandID only an identical refusal is ignored.
+		r3 := query.Refusal{Command: r1.Command, Reason: r1.Reason, At: at(2)}
+		r4 := query.Refusal{Command: r1.Command, Reason: r1.Reason, At: at(3)}
+		for _, r := range []query.Refusal{r1, r1Later, r2, r1, r3, r3, r4, r1Later, r2, r4} {
+			if err := rm.AddRefusal(t.Context(), id, r); err != nil {
+				t.Fatalf("AddRefusal: %v", err)
+			}
+		}
+		v.Refusals = []query.Refusal{r1, r2, r3, r4}
+		assertView(t, rm, v)
+	})
+
 	run(t, "Get returns a copy", func(t *testing.T) {
 		rm := newRM(t)
 		want := placedView(uniqueID("order"), 0)
@@ -784,6 +826,10 @@ func OrderReadModel(t *testing.T, newRM func(t *testing.T) query.OrderReadModel)
 			{query.OrderFilter{Status: order.StatusPending, Limit: 2}, []string{ids[4], ids[2]}},
 			{query.OrderFilter{Status: order.StatusConfirmed, Limit: 10}, []string{ids[1]}},
 			{query.OrderFilter{Status: order.StatusShipped, Limit: 10}, nil},
+			// A Limit of 0 or less means no limit.
+			{query.OrderFilter{}, []string{ids[4], ids[3], ids[2], ids[1], ids[0]}},
+			{query.OrderFilter{Limit: -1}, []string{ids[4], ids[3], ids[2], ids[1], ids[0]}},
+			{query.OrderFilter{Status: order.StatusPending}, []string{ids[4], ids[2], ids[0]}},
 		}
 		for _, tt := range tests {
 			views, err := rm.List(t.Context(), tt.f)
@@ -809,6 +855,24 @@ func OrderReadModel(t *testing.T, newRM func(t *testing.T) query.OrderReadModel)
 		if got := views[0]; got.CustomerID != want.CustomerID || got.Version != 1 || got.Status != order.StatusPending ||
 			!slices.Equal(got.Items, want.Items) || !got.CreatedAt.Equal(want.CreatedAt) {
 			t.Fatalf("List returned %+v, want %+v", got, want)
+		}
+	})
+
+	run(t, "List without a limit returns every view", func(t *testing.T) {
+		rm := newRM(t)
+		// More than any limit the query side would apply by default or at most.
+		const n = query.MaxListLimit + 1
+		for i := range n {
+			apply(t, rm, placedView(uniqueID("order"), i))
+		}
+		for _, f := range []query.OrderFilter{{}, {Limit: -1}, {Status: order.StatusPending}} {
+			views, err := rm.List(t.Context(), f)
+			if err != nil {
+				t.Fatalf("List(%+v): %v", f, err)
+			}
+			if len(views) != n {
+				t.Fatalf("List(%+v) returned %d views, want all %d", f, len(views), n)
+			}
 		}
 	})
 
@@ -856,6 +920,32 @@ func OrderReadModel(t *testing.T, newRM func(t *testing.T) query.OrderReadModel)
 			t.Fatalf("%d refusals recorded (%v), want %d distinct", len(v.Refusals), seen, distinct)
 		}
 	})
+
+	run(t, "concurrent AddRefusal records each command message once", func(t *testing.T) {
+		rm := newRM(t)
+		id := uniqueID("order")
+		apply(t, rm, placedView(id, 0))
+		const distinct = 10
+		// Every delivery of a message is refused at its own time.
+		for _, err := range parallel(4*distinct, func(i int) error {
+			return rm.AddRefusal(t.Context(), id, query.Refusal{
+				CommandID: fmt.Sprint("msg-", i%distinct), Command: "orders.ShipOrder.v1", Reason: "cannot ship", At: at(i),
+			})
+		}) {
+			t.Errorf("AddRefusal: %v", err)
+		}
+		v, err := rm.Get(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := make(map[string]int)
+		for _, r := range v.Refusals {
+			seen[r.CommandID]++
+		}
+		if len(v.Refusals) != distinct || len(seen) != distinct {
+			t.Fatalf("%d refusals recorded (%v), want one per message, %d", len(v.Refusals), seen, distinct)
+		}
+	})
 }
 
 // placedView is what the projection makes of OrderPlaced for the i-th order of a test.
@@ -896,7 +986,7 @@ func assertView(t *testing.T, rm query.OrderReadModel, want query.OrderView) {
 		got.CreatedAt.Equal(want.CreatedAt) && got.UpdatedAt.Equal(want.UpdatedAt) && len(got.Refusals) == len(want.Refusals)
 	for i := 0; same && i < len(want.Refusals); i++ {
 		g, w := got.Refusals[i], want.Refusals[i]
-		same = g.Command == w.Command && g.Reason == w.Reason && g.At.Equal(w.At)
+		same = g.CommandID == w.CommandID && g.Command == w.Command && g.Reason == w.Reason && g.At.Equal(w.At)
 	}
 	if !same {
 		t.Fatalf("Get(%s) =\n %+v\nwant\n %+v", want.ID, got, want)

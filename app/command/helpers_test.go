@@ -167,14 +167,46 @@ func (h *harness) setStock(t *testing.T, sku string, qty int) {
 	h.bus.Published()
 }
 
-func (h *harness) assertLevel(t *testing.T, sku string, available, reserved int) {
+// reserve handles cmd, which must hold its stock, and forgets what it published.
+func (h *harness) reserve(t *testing.T, cmd command.ReserveStock) {
+	t.Helper()
+	if err := h.h.ReserveStock.Handle(t.Context(), cmd); err != nil {
+		t.Fatalf("ReserveStock: %v", err)
+	}
+	if _, ok := only(t, h.bus.Published()).(stock.StockReserved); !ok {
+		t.Fatalf("ReserveStock for %s did not hold its stock", cmd.OrderID)
+	}
+}
+
+// release handles ReleaseStock for orderID, which must release a held reservation.
+func (h *harness) release(t *testing.T, orderID string) {
+	t.Helper()
+	if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: orderID}); err != nil {
+		t.Fatalf("ReleaseStock: %v", err)
+	}
+	if _, ok := only(t, h.bus.Published()).(stock.StockReleased); !ok {
+		t.Fatalf("ReleaseStock for %s released nothing", orderID)
+	}
+}
+
+func only(t *testing.T, ms []bus.Message) bus.Message {
+	t.Helper()
+	if len(ms) != 1 {
+		t.Fatalf("published %#v, want one message", ms)
+	}
+	return ms[0]
+}
+
+// assertLevel checks the stored level of sku: units on hand, reserved, and available.
+func (h *harness) assertLevel(t *testing.T, sku string, onHand, reserved, available int) {
 	t.Helper()
 	l, err := h.stock.Level(t.Context(), sku)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Available != available || l.Reserved != reserved {
-		t.Fatalf("level of %s: available %d reserved %d, want %d and %d", sku, l.Available, l.Reserved, available, reserved)
+	if l.OnHand != onHand || l.Reserved != reserved || l.Available() != available {
+		t.Fatalf("level of %s: on hand %d, reserved %d, available %d; want %d, %d, %d",
+			sku, l.OnHand, l.Reserved, l.Available(), onHand, reserved, available)
 	}
 }
 
@@ -188,10 +220,12 @@ func assertPublished(t *testing.T, got []bus.Message, want ...bus.Message) {
 	}
 }
 
-func refused(cmd bus.Message, orderID, reason string) order.OrderCommandRefused {
-	return order.OrderCommandRefused{OrderID: orderID, Command: cmd.MessageName(), Reason: reason, OccurredAt: t0}
+// refused is the refusal of cmd, delivered as the message commandID ("" when the ctx
+// carries no causation ID).
+func refused(cmd bus.Message, commandID, orderID, reason string) order.OrderCommandRefused {
+	return order.OrderCommandRefused{OrderID: orderID, Command: cmd.MessageName(), CommandID: commandID, Reason: reason, OccurredAt: t0}
 }
 
-func levelSet(sku string, available, reserved int) stock.StockLevelSet {
-	return stock.StockLevelSet{SKU: sku, Available: available, Reserved: reserved, OccurredAt: t0}
+func levelSet(sku string, onHand, reserved, available int) stock.StockLevelSet {
+	return stock.StockLevelSet{SKU: sku, OnHand: onHand, Reserved: reserved, Available: available, OccurredAt: t0}
 }

@@ -86,10 +86,10 @@ func TestPlaceOrderConflictingPlacementIsRefused(t *testing.T) {
 				h := newHarness(t)
 				h.orderIn(t, st)
 				before := h.order(t, "o-1").Snapshot()
-				if err := h.h.PlaceOrder.Handle(t.Context(), tt.cmd); err != nil {
+				if err := h.h.PlaceOrder.Handle(deliveryOf(t, "msg-place-2"), tt.cmd); err != nil {
 					t.Fatalf("conflicting PlaceOrder returned %v, want nil (a refusal is an outcome)", err)
 				}
-				assertPublished(t, h.bus.Published(), refused(tt.cmd, "o-1", "order ID already used for a different order"))
+				assertPublished(t, h.bus.Published(), refused(tt.cmd, "msg-place-2", "o-1", "order ID already used for a different order"))
 				if after := h.order(t, "o-1").Snapshot(); after.Version != before.Version || after.CustomerID != "c-1" || len(after.Lines) != 2 {
 					t.Fatalf("conflicting placement changed the order: %+v", after)
 				}
@@ -233,7 +233,7 @@ func TestOrderCommands(t *testing.T) {
 				wantStatus, wantVersion := from, version[from]
 				switch {
 				case from == "":
-					r := refused(c.cmd, "o-1", "unknown order")
+					r := refused(c.cmd, "msg-1", "o-1", "unknown order")
 					r.OccurredAt = now
 					first, again = []bus.Message{r}, []bus.Message{r}
 				case from == c.target:
@@ -247,13 +247,15 @@ func TestOrderCommands(t *testing.T) {
 				case c.saga:
 					first, again = nil, nil
 				default:
-					r := refused(c.cmd, "o-1", fmt.Sprintf("cannot %s order o-1: it is %s", c.name, from))
+					r := refused(c.cmd, "msg-1", "o-1", fmt.Sprintf("cannot %s order o-1: it is %s", c.name, from))
 					r.OccurredAt = now
 					first, again = []bus.Message{r}, []bus.Message{r}
 				}
 
+				// Both deliveries are of the same message: a refusal names it, so the read
+				// model records it once.
 				for i, want := range [][]bus.Message{first, again} {
-					if err := c.handle(h.h, t.Context()); err != nil {
+					if err := c.handle(h.h, deliveryOf(t, "msg-1")); err != nil {
 						t.Fatalf("delivery %d returned %v, want nil", i+1, err)
 					}
 					assertPublished(t, h.bus.Published(), want...)
@@ -271,6 +273,12 @@ func TestOrderCommands(t *testing.T) {
 			})
 		}
 	}
+}
+
+// deliveryOf is the ctx a handler gets for the delivery of message messageID: its own
+// UUID as causation, and a correlation ID that differs from it.
+func deliveryOf(t *testing.T, messageID string) context.Context {
+	return bus.WithCausationID(bus.WithCorrelationID(t.Context(), "corr-"+messageID), messageID)
 }
 
 func contains(ss []order.Status, s order.Status) bool {

@@ -28,7 +28,7 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) error {
 	var announce []bus.Message
 	err := h.Orders.Update(ctx, cmd.OrderID, func(current *order.Order) (*order.Order, error) {
 		if current != nil {
-			announce = h.repeatedPlacement(current, cmd, lines)
+			announce = h.repeatedPlacement(ctx, current, cmd, lines)
 			return nil, nil
 		}
 		o, err := order.New(cmd.OrderID, cmd.CustomerID, lines, h.now())
@@ -52,14 +52,9 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) error {
 // placement redelivered while the order is still pending re-announces OrderPlaced, since
 // the first attempt may have saved the order and failed to publish; later it is stale and
 // changes nothing. A different placement under the same ID is refused, visibly.
-func (h PlaceOrderHandler) repeatedPlacement(current *order.Order, cmd PlaceOrder, lines []order.Line) []bus.Message {
+func (h PlaceOrderHandler) repeatedPlacement(ctx context.Context, current *order.Order, cmd PlaceOrder, lines []order.Line) []bus.Message {
 	if !current.SameAs(cmd.CustomerID, lines) {
-		return []bus.Message{order.OrderCommandRefused{
-			OrderID:    cmd.OrderID,
-			Command:    cmd.MessageName(),
-			Reason:     "order ID already used for a different order",
-			OccurredAt: h.now(),
-		}}
+		return []bus.Message{h.refusal(ctx, cmd, cmd.OrderID, "order ID already used for a different order")}
 	}
 	if current.Status() == order.StatusPending {
 		return []bus.Message{current.Event().(bus.Message)}

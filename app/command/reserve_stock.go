@@ -33,6 +33,7 @@ func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error
 		if _, err := r.Reserve(cmd.OrderID, lines, levels); err != nil {
 			return bus.Permanent(err)
 		}
+		// A reservation released before it was made (a tombstone) announces nothing.
 		if ev, ok := r.Event(h.now()).(bus.Message); ok && r.Status != stock.ReservationReleased {
 			outcome = ev
 		}

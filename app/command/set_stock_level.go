@@ -9,7 +9,7 @@ import (
 	"github.com/example/orders-service/domain/stock"
 )
 
-// SetStockLevel replaces the quantity of a SKU that orders can reserve.
+// SetStockLevel records a stock count: the units of a SKU on hand, reserved ones included.
 type SetStockLevel struct {
 	SKU      string `json:"sku"`
 	Quantity int    `json:"quantity"`
@@ -20,11 +20,12 @@ func (c SetStockLevel) PartitionKey() string { return c.SKU }
 
 type SetStockLevelHandler struct{ deps }
 
-// Handle is idempotent by nature: setting the same level twice leaves the same level.
+// Handle is idempotent by nature: the same count recorded twice, even with reservations made
+// in between, leaves the same level.
 func (h SetStockLevelHandler) Handle(ctx context.Context, cmd SetStockLevel) error {
 	var level stock.Level
 	err := h.Stock.UpdateLevel(ctx, cmd.SKU, func(l *stock.Level) error {
-		if err := l.SetAvailable(cmd.Quantity); err != nil {
+		if err := l.SetOnHand(cmd.Quantity); err != nil {
 			return err
 		}
 		level = *l
@@ -36,5 +37,5 @@ func (h SetStockLevelHandler) Handle(ctx context.Context, cmd SetStockLevel) err
 	if err != nil {
 		return fmt.Errorf("setting stock of %s: %w", cmd.SKU, err)
 	}
-	return h.publish(ctx, stock.StockLevelSet{SKU: level.SKU, Available: level.Available, Reserved: level.Reserved, OccurredAt: h.now()})
+	return h.publish(ctx, stock.StockLevelSet{SKU: level.SKU, OnHand: level.OnHand, Available: level.Available(), Reserved: level.Reserved, OccurredAt: h.now()})
 }

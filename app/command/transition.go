@@ -31,7 +31,7 @@ func (d deps) apply(ctx context.Context, cmd bus.Message, orderID string, target
 	var announcement bus.Message
 	err := d.Orders.Update(ctx, orderID, func(current *order.Order) (*order.Order, error) {
 		if current == nil {
-			announcement = d.refusal(cmd, orderID, "unknown order")
+			announcement = d.refusal(ctx, cmd, orderID, "unknown order")
 			return nil, nil
 		}
 		if current.Status() == target {
@@ -44,7 +44,7 @@ func (d deps) apply(ctx context.Context, cmd bus.Message, orderID string, target
 				return nil, nil
 			}
 			if errors.As(err, &refused) {
-				announcement = d.refusal(cmd, orderID, refused.Error())
+				announcement = d.refusal(ctx, cmd, orderID, refused.Error())
 				return nil, nil
 			}
 			return nil, err
@@ -58,6 +58,6 @@ func (d deps) apply(ctx context.Context, cmd bus.Message, orderID string, target
 	return d.publish(ctx, announce(announcement)...)
 }
 
-func (d deps) refusal(cmd bus.Message, orderID, reason string) bus.Message {
-	return order.OrderCommandRefused{OrderID: orderID, Command: cmd.MessageName(), Reason: reason, OccurredAt: d.now()}
+func (d deps) refusal(ctx context.Context, cmd bus.Message, orderID, reason string) bus.Message {
+	return order.OrderCommandRefused{OrderID: orderID, Command: cmd.MessageName(), CommandID: bus.CausationID(ctx), Reason: reason, OccurredAt: d.now()}
 }

@@ -38,7 +38,7 @@ func (p OrderProjection) OnShipped(ctx context.Context, e order.OrderShipped) er
 }
 
 func (p OrderProjection) OnCommandRefused(ctx context.Context, e order.OrderCommandRefused) error {
-	err := p.ReadModel.AddRefusal(ctx, e.OrderID, query.Refusal{Command: e.Command, Reason: e.Reason, At: e.OccurredAt})
+	err := p.ReadModel.AddRefusal(ctx, e.OrderID, query.Refusal{CommandID: e.CommandID, Command: e.Command, Reason: e.Reason, At: e.OccurredAt})
 	if err != nil {
 		return fmt.Errorf("recording refusal of %s for order %s: %w", e.Command, e.OrderID, err)
 	}

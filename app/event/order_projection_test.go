@@ -103,9 +103,12 @@ func TestOrderProjectionRefusals(t *testing.T) {
 	if err := placed(1)(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
-	ship := order.OrderCommandRefused{OrderID: "o-1", Command: "orders.ShipOrder.v1", Reason: "cannot ship order o-1: it is pending", OccurredAt: t0}
-	place := order.OrderCommandRefused{OrderID: "o-1", Command: "orders.PlaceOrder.v1", Reason: "order ID already used for a different order", OccurredAt: t0.Add(time.Second)}
-	for _, e := range []order.OrderCommandRefused{ship, ship, place, ship} {
+	ship := order.OrderCommandRefused{OrderID: "o-1", Command: "orders.ShipOrder.v1", CommandID: "msg-1", Reason: "cannot ship order o-1: it is pending", OccurredAt: t0}
+	// The same command message handled again later: a refusal at another time, same message.
+	shipAgain := ship
+	shipAgain.OccurredAt = t0.Add(time.Minute)
+	place := order.OrderCommandRefused{OrderID: "o-1", Command: "orders.PlaceOrder.v1", CommandID: "msg-2", Reason: "order ID already used for a different order", OccurredAt: t0.Add(time.Second)}
+	for _, e := range []order.OrderCommandRefused{ship, ship, shipAgain, place, ship, shipAgain} {
 		if err := p.OnCommandRefused(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +120,10 @@ func TestOrderProjectionRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []query.Refusal{{Command: ship.Command, Reason: ship.Reason, At: ship.OccurredAt}, {Command: place.Command, Reason: place.Reason, At: place.OccurredAt}}
+	want := []query.Refusal{
+		{CommandID: ship.CommandID, Command: ship.Command, Reason: ship.Reason, At: ship.OccurredAt},
+		{CommandID: place.CommandID, Command: place.Command, Reason: place.Reason, At: place.OccurredAt},
+	}
 	if !reflect.DeepEqual(got.Refusals, want) || got.Status != order.StatusConfirmed {
 		t.Fatalf("view %+v, want refusals %+v", got, want)
 	}

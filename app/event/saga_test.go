@@ -18,25 +18,47 @@ import (
 	"github.com/example/orders-service/domain/stock"
 )
 
-// loopback is an in-process bus: what is sent or published is queued, and pump delivers it
-// to the handlers the router would, every message twice, as at-least-once delivery may.
+// loopback is an in-process bus: what is sent or published is queued under a message ID of
+// its own, and pump delivers it to the handlers the router would, every message twice, as
+// at-least-once delivery may. Every delivery carries its message's ID as causation, as the
+// messaging port does, and the clock moves on between deliveries.
 type loopback struct {
 	mu    sync.Mutex
-	queue []bus.Message
-	log   []bus.Message
+	seq   int
+	queue []envelope
+	log   []envelope
+	now   time.Time
 	app   app.Application
 	stock *memory.StockRepository
 	rm    *memory.OrderReadModel
 }
 
+// envelope is a message with the ID the bus gave it.
+type envelope struct {
+	id string
+	m  bus.Message
+}
+
 func newLoopback(t *testing.T) *loopback {
 	t.Helper()
-	l := &loopback{stock: memory.NewStockRepository(), rm: memory.NewOrderReadModel()}
+	l := &loopback{stock: memory.NewStockRepository(), rm: memory.NewOrderReadModel(), now: t0}
 	l.app = app.New(app.Adapters{
 		Orders: memory.NewOrderRepository(), Stock: l.stock, ReadModel: l.rm,
-		Commands: l, Events: l, Clock: func() time.Time { return t0 },
+		Commands: l, Events: l, Clock: l.clock,
 	})
 	return l
+}
+
+func (l *loopback) clock() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.now
+}
+
+func (l *loopback) tick() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.now = l.now.Add(time.Second)
 }
 
 func (l *loopback) Send(ctx context.Context, cmd bus.Message) error { return l.Publish(ctx, cmd) }
@@ -44,20 +66,30 @@ func (l *loopback) Send(ctx context.Context, cmd bus.Message) error { return l.P
 func (l *loopback) Publish(_ context.Context, ms ...bus.Message) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.queue = append(l.queue, ms...)
+	for _, m := range ms {
+		l.seq++
+		l.queue = append(l.queue, envelope{id: fmt.Sprint("msg-", l.seq), m: m})
+	}
 	return nil
 }
 
-func (l *loopback) next() (bus.Message, bool) {
+func (l *loopback) next() (envelope, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.queue) == 0 {
-		return nil, false
+		return envelope{}, false
 	}
 	m := l.queue[0]
 	l.queue = l.queue[1:]
 	l.log = append(l.log, m)
 	return m, true
+}
+
+// lastID is the ID of the message queued last.
+func (l *loopback) lastID() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queue[len(l.queue)-1].id
 }
 
 // pump delivers until nothing is left; times is how often each message is delivered.
@@ -73,7 +105,7 @@ func (l *loopback) pump(t *testing.T, times int) {
 		}
 		for range times {
 			if err := l.deliver(t.Context(), m); err != nil {
-				t.Fatalf("delivering %s: %v", m.MessageName(), err)
+				t.Fatalf("delivering %s: %v", m.m.MessageName(), err)
 			}
 		}
 	}
@@ -84,20 +116,23 @@ func (l *loopback) pump(t *testing.T, times int) {
 func (l *loopback) replay(t *testing.T) {
 	t.Helper()
 	l.mu.Lock()
-	old := append([]bus.Message(nil), l.log...)
+	old := append([]envelope(nil), l.log...)
 	l.mu.Unlock()
 	for _, m := range old {
 		if err := l.deliver(t.Context(), m); err != nil {
-			t.Fatalf("replaying %s: %v", m.MessageName(), err)
+			t.Fatalf("replaying %s: %v", m.m.MessageName(), err)
 		}
 	}
 	l.pump(t, 1)
 }
 
-// deliver is the routing of ports/messaging: each message to every handler of its type.
-func (l *loopback) deliver(ctx context.Context, m bus.Message) error {
+// deliver is the routing of ports/messaging: each message to every handler of its type,
+// with the message's ID as the causation of what the handlers send.
+func (l *loopback) deliver(ctx context.Context, env envelope) error {
+	l.tick()
+	ctx = bus.WithCausationID(ctx, env.id)
 	c, e := l.app.Commands, l.app.Events
-	switch m := m.(type) {
+	switch m := env.m.(type) {
 	case command.PlaceOrder:
 		return c.PlaceOrder.Handle(ctx, m)
 	case command.ConfirmOrder:
@@ -112,6 +147,8 @@ func (l *loopback) deliver(ctx context.Context, m bus.Message) error {
 		return c.ReserveStock.Handle(ctx, m)
 	case command.ReleaseStock:
 		return c.ReleaseStock.Handle(ctx, m)
+	case command.SetStockLevel:
+		return c.SetStockLevel.Handle(ctx, m)
 	case order.OrderPlaced:
 		return errors.Join(e.ReserveStockOnOrderPlaced.Handle(ctx, m), e.OrderProjection.OnPlaced(ctx, m))
 	case order.OrderConfirmed:
@@ -131,7 +168,7 @@ func (l *loopback) deliver(ctx context.Context, m bus.Message) error {
 	case stock.StockReleased, stock.StockLevelSet:
 		return nil
 	}
-	return fmt.Errorf("no handler for %T", m)
+	return fmt.Errorf("no handler for %T", env.m)
 }
 
 func (l *loopback) send(t *testing.T, cmd bus.Message) {
@@ -146,7 +183,7 @@ func (l *loopback) send(t *testing.T, cmd bus.Message) {
 func TestSaga(t *testing.T) {
 	t.Parallel()
 	place := command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
-	type level struct{ available, reserved int }
+	type level struct{ onHand, reserved, available int }
 	tests := []struct {
 		name       string
 		stockA     int
@@ -158,12 +195,22 @@ func TestSaga(t *testing.T) {
 		{
 			name: "enough stock confirms", stockA: 5,
 			run:        func(t *testing.T, l *loopback) { l.send(t, place); l.pump(t, 2) },
-			wantStatus: order.StatusConfirmed, wantA: level{3, 2},
+			wantStatus: order.StatusConfirmed, wantA: level{5, 2, 3},
+		},
+		{
+			name: "a stock count redelivered after the reservation keeps it held", stockA: 5,
+			run: func(t *testing.T, l *loopback) {
+				l.send(t, place)
+				l.pump(t, 2)
+				l.send(t, command.SetStockLevel{SKU: "A", Quantity: 5})
+				l.pump(t, 2)
+			},
+			wantStatus: order.StatusConfirmed, wantA: level{5, 2, 3},
 		},
 		{
 			name: "not enough stock rejects", stockA: 1,
 			run:        func(t *testing.T, l *loopback) { l.send(t, place); l.pump(t, 2) },
-			wantStatus: order.StatusRejected, wantReason: "insufficient stock: A (requested 2, available 1)", wantA: level{1, 0},
+			wantStatus: order.StatusRejected, wantReason: "insufficient stock: A (requested 2, available 1)", wantA: level{1, 0, 1},
 		},
 		{
 			name: "cancel after confirmation releases", stockA: 5,
@@ -173,7 +220,7 @@ func TestSaga(t *testing.T) {
 				l.send(t, command.CancelOrder{OrderID: "o-1", Reason: "by customer"})
 				l.pump(t, 2)
 			},
-			wantStatus: order.StatusCancelled, wantReason: "by customer", wantA: level{5, 0},
+			wantStatus: order.StatusCancelled, wantReason: "by customer", wantA: level{5, 0, 5},
 		},
 		{
 			name: "cancel while pending releases what the reserve took", stockA: 5,
@@ -182,7 +229,7 @@ func TestSaga(t *testing.T) {
 				l.send(t, command.CancelOrder{OrderID: "o-1", Reason: "by customer"})
 				l.pump(t, 2)
 			},
-			wantStatus: order.StatusCancelled, wantReason: "by customer", wantA: level{5, 0},
+			wantStatus: order.StatusCancelled, wantReason: "by customer", wantA: level{5, 0, 5},
 		},
 		{
 			name: "ship after confirmation", stockA: 5,
@@ -192,7 +239,7 @@ func TestSaga(t *testing.T) {
 				l.send(t, command.ShipOrder{OrderID: "o-1"})
 				l.pump(t, 2)
 			},
-			wantStatus: order.StatusShipped, wantA: level{3, 2},
+			wantStatus: order.StatusShipped, wantA: level{5, 2, 3},
 		},
 	}
 	for _, tt := range tests {
@@ -225,7 +272,7 @@ func TestSaga(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if (level{a.Available, a.Reserved}) != tt.wantA {
+				if (level{a.OnHand, a.Reserved, a.Available()}) != tt.wantA {
 					t.Fatalf("%s: level of A %+v, want %+v", when, a, tt.wantA)
 				}
 				views, err := l.app.Queries.Orders.Handle(t.Context(), query.OrderFilter{Status: tt.wantStatus})
@@ -238,4 +285,51 @@ func TestSaga(t *testing.T) {
 			check("after replaying every message")
 		})
 	}
+}
+
+// TestRefusedCommandRecordedOnce delivers a refused command twice, the clock moving on in
+// between, so the two refusals differ in time: the read model must still show one, because
+// both name the same command message. Another message with the same command is another
+// refusal.
+func TestRefusedCommandRecordedOnce(t *testing.T) {
+	t.Parallel()
+	l := newLoopback(t)
+	l.send(t, command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Item{{SKU: "A", Quantity: 2}}})
+	l.pump(t, 2) // no stock: rejected
+
+	ship := command.ShipOrder{OrderID: "o-1"}
+	l.send(t, ship)
+	first := l.lastID()
+	l.pump(t, 2)
+	refusals := func(want int) []query.Refusal {
+		t.Helper()
+		v, err := l.app.Queries.Order.Handle(t.Context(), "o-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Status != order.StatusRejected || len(v.Refusals) != want {
+			t.Fatalf("order %s with refusals %+v, want rejected with %d", v.Status, v.Refusals, want)
+		}
+		return v.Refusals
+	}
+	r := refusals(1)
+	if r[0].CommandID != first || r[0].Command != ship.MessageName() || r[0].Reason != "cannot ship order o-1: it is rejected" {
+		t.Fatalf("refusal %+v, want one of message %s", r[0], first)
+	}
+
+	// Delivered once more, later: still one refusal.
+	if err := l.deliver(t.Context(), envelope{id: first, m: ship}); err != nil {
+		t.Fatal(err)
+	}
+	l.pump(t, 1)
+	refusals(1)
+
+	l.send(t, ship)
+	second := l.lastID()
+	l.pump(t, 2)
+	if r := refusals(2); r[0].CommandID != first || r[1].CommandID != second {
+		t.Fatalf("refusals %+v, want messages %s then %s", r, first, second)
+	}
+	l.replay(t)
+	refusals(2)
 }

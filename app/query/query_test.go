@@ -134,11 +134,11 @@ func TestStockHandler(t *testing.T) {
 	if err != nil || l != (stock.Level{SKU: "never"}) {
 		t.Fatalf("never stocked: %+v, %v", l, err)
 	}
-	if err := repo.UpdateLevel(t.Context(), "A", func(l *stock.Level) error { l.Available, l.Reserved = 4, 2; return nil }); err != nil {
+	if err := repo.UpdateLevel(t.Context(), "A", func(l *stock.Level) error { l.OnHand, l.Reserved = 6, 2; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if l, err := h.Handle(t.Context(), "A"); err != nil || l != (stock.Level{SKU: "A", Available: 4, Reserved: 2}) {
-		t.Fatalf("A: %+v, %v", l, err)
+	if l, err := h.Handle(t.Context(), "A"); err != nil || l != (stock.Level{SKU: "A", OnHand: 6, Reserved: 2}) || l.Available() != 4 {
+		t.Fatalf("A: %+v, %v; want 6 on hand, 2 reserved, 4 available", l, err)
 	}
 	errDown := errors.New("storage down")
 	if _, err := (query.StockHandler{Stock: failingStock{err: errDown}}).Handle(t.Context(), "A"); !errors.Is(err, errDown) {

@@ -29,12 +29,14 @@ type OrderView struct {
 
 // Refusal is a command the order refused, and why.
 type Refusal struct {
-	Command string
-	Reason  string
-	At      time.Time
+	// CommandID is the refused command's message UUID; empty when unknown.
+	CommandID string
+	Command   string
+	Reason    string
+	At        time.Time
 }
 
-// OrderFilter narrows a listing. Zero values mean "any".
+// OrderFilter narrows a listing. Zero values mean "any" (a zero Limit: no limit).
 type OrderFilter struct {
 	Status order.Status
 	Limit  int
@@ -46,7 +48,8 @@ type OrderReadModel interface {
 	// nothing when the stored view is already at that version or newer. That is what makes
 	// the projection idempotent and immune to re-announced events.
 	Apply(ctx context.Context, orderID string, version int, change func(v *OrderView)) error
-	// AddRefusal records a refusal once; an identical refusal already recorded is ignored.
+	// AddRefusal records a refusal once: one with the CommandID of a recorded one, or
+	// identical to one, is ignored.
 	AddRefusal(ctx context.Context, orderID string, r Refusal) error
 	Get(ctx context.Context, orderID string) (OrderView, error)
 	// List returns views newest first.

@@ -78,8 +78,11 @@ func (OrderShipped) MessageName() string { return "orders.OrderShipped.v1" }
 // OrderCommandRefused records a command that broke a rule (ship a pending order, cancel a
 // shipped one). It is an outcome, not an error, so the read model can show it.
 type OrderCommandRefused struct {
-	OrderID    string    `json:"order_id"`
-	Command    string    `json:"command"`
+	OrderID string `json:"order_id"`
+	Command string `json:"command"`
+	// CommandID is the refused command message's UUID: the same on a redelivery, so the
+	// read model records one refusal per command however often it is delivered.
+	CommandID  string    `json:"command_id,omitempty"`
 	Reason     string    `json:"reason"`
 	OccurredAt time.Time `json:"occurred_at"`
 }

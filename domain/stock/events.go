@@ -21,6 +21,7 @@ func items(lines []Line) []Item {
 
 type StockLevelSet struct {
 	SKU        string    `json:"sku"`
+	OnHand     int       `json:"on_hand"`
 	Available  int       `json:"available"`
 	Reserved   int       `json:"reserved"`
 	OccurredAt time.Time `json:"occurred_at"`
@@ -59,6 +60,10 @@ func (e StockReleased) PartitionKey() string { return e.OrderID }
 // Event is the fact that describes the reservation's current status; nil when there is
 // nothing worth announcing (a tombstone left by an early release).
 func (r *Reservation) Event(now time.Time) any {
+	switch {
+	case r.Status == ReservationReleased && len(r.Lines) == 0:
+		return nil
+	}
 	switch r.Status {
 	case ReservationHeld:
 		return StockReserved{OrderID: r.OrderID, Items: items(r.Lines), OccurredAt: now}

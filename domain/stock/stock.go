@@ -14,19 +14,26 @@ const MaxLevel = 1_000_000_000
 // ErrInvalidLevel is wrapped by every invalid stock level.
 var ErrInvalidLevel = errors.New("invalid stock level")
 
-// Level is the stock of one SKU: what can still be reserved and what is held for orders.
+// Level is the stock of one SKU: the units on hand, and how many of them are held for
+// orders. Storing on-hand rather than available is what makes setting a level idempotent:
+// a stock count redelivered after a reservation was made still leaves the reservation
+// counted, where "set available" would hand the reserved units out a second time.
 type Level struct {
-	SKU       string
-	Available int
-	Reserved  int
+	SKU      string
+	OnHand   int
+	Reserved int
 }
 
-// SetAvailable replaces the quantity that can be reserved; reservations already held stay.
-func (l *Level) SetAvailable(quantity int) error {
+// Available is what orders can still reserve. It is never negative: a count below what is
+// already reserved leaves nothing available until reservations are released.
+func (l Level) Available() int { return max(0, l.OnHand-l.Reserved) }
+
+// SetOnHand records a stock count; reservations already held stay held.
+func (l *Level) SetOnHand(quantity int) error {
 	if quantity < 0 || quantity > MaxLevel {
 		return fmt.Errorf("%w: quantity %d is outside 0..%d", ErrInvalidLevel, quantity, MaxLevel)
 	}
-	l.Available = quantity
+	l.OnHand = quantity
 	return nil
 }
 
@@ -91,8 +98,8 @@ func (r *Reservation) Reserve(orderID string, lines []Line, levels Levels) (Outc
 	var short []string
 	for _, l := range lines {
 		lv := levels.level(l.SKU)
-		if lv.Available < l.Quantity {
-			short = append(short, fmt.Sprintf("%s (requested %d, available %d)", l.SKU, l.Quantity, lv.Available))
+		if lv.Available() < l.Quantity {
+			short = append(short, fmt.Sprintf("%s (requested %d, available %d)", l.SKU, l.Quantity, lv.Available()))
 		}
 	}
 	if len(short) > 0 {
@@ -102,7 +109,6 @@ func (r *Reservation) Reserve(orderID string, lines []Line, levels Levels) (Outc
 	}
 	for _, l := range lines {
 		lv := levels.level(l.SKU)
-		lv.Available -= l.Quantity
 		lv.Reserved += l.Quantity
 	}
 	r.Status = ReservationHeld
@@ -116,7 +122,6 @@ func (r *Reservation) Release(orderID string, levels Levels) Outcome {
 	case ReservationHeld:
 		for _, l := range r.Lines {
 			lv := levels.level(l.SKU)
-			lv.Available += l.Quantity
 			lv.Reserved -= l.Quantity
 		}
 		r.Status = ReservationReleased

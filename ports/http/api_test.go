@@ -597,18 +597,22 @@ func TestListOrders(t *testing.T) {
 
 func TestGetStock(t *testing.T) {
 	e := newEnv(t)
-	err := e.stock.UpdateLevel(context.Background(), "SKU-1", func(l *stock.Level) error {
-		l.Available, l.Reserved = 7, 3
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for sku, l := range map[string]stock.Level{"SKU-1": {OnHand: 10, Reserved: 3}, "SKU-2": {OnHand: 2, Reserved: 5}} {
+		err := e.stock.UpdateLevel(context.Background(), sku, func(stored *stock.Level) error {
+			stored.OnHand, stored.Reserved = l.OnHand, l.Reserved
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, tc := range []struct {
 		sku  string
 		want stockResponse
 	}{
-		{"SKU-1", stockResponse{SKU: "SKU-1", Available: 7, Reserved: 3}},
+		{"SKU-1", stockResponse{SKU: "SKU-1", OnHand: 10, Reserved: 3, Available: 7}},
+		// A count below what is reserved: nothing available, never a negative amount.
+		{"SKU-2", stockResponse{SKU: "SKU-2", OnHand: 2, Reserved: 5, Available: 0}},
 		{"never-stocked", stockResponse{SKU: "never-stocked"}},
 	} {
 		got := e.do(request{method: http.MethodGet, path: "/stock/" + tc.sku, validRequest: true})

@@ -38,6 +38,7 @@ type stockResponse struct {
 	SKU       string `json:"sku"`
 	Available int    `json:"available"`
 	Reserved  int    `json:"reserved"`
+	OnHand    int    `json:"on_hand"`
 }
 
 func toOrderResponse(v query.OrderView) orderResponse {
@@ -109,7 +110,7 @@ func (s *Server) getStock(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, stockResponse{SKU: l.SKU, Available: l.Available, Reserved: l.Reserved})
+	return c.JSON(http.StatusOK, stockResponse{SKU: l.SKU, Available: l.Available(), Reserved: l.Reserved, OnHand: l.OnHand})
 }
 
 func isJSON(contentType string) bool {
