@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -518,4 +519,36 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("final stage listens on HTTP_ADDR %s but EXPOSEs %v", httpAddr, exposed)
 		}
 	})
+}
+
+// TestComposePostgres checks the durable mode of the stack: PostgreSQL with a healthcheck
+// and a volume, and the app pointed at it, started only once it is healthy.
+func TestComposePostgres(t *testing.T) {
+	p := loadCompose(t)
+	pg := mustService(t, p, "postgres")
+	app := mustService(t, p, "app")
+	if pg.HealthCheck == nil || len(pg.HealthCheck.Test) == 0 {
+		t.Error("postgres has no healthcheck")
+	}
+	hasVolume := false
+	for _, v := range pg.Volumes {
+		hasVolume = hasVolume || (v.Type == "volume" && v.Target == "/var/lib/postgresql/data")
+	}
+	if !hasVolume {
+		t.Error("postgres keeps its data in no named volume")
+	}
+	dep, ok := app.DependsOn["postgres"]
+	if !ok || dep.Condition != "service_healthy" {
+		t.Errorf("app does not wait for a healthy postgres: %+v", app.DependsOn)
+	}
+	raw := serviceEnv(app)["DATABASE_URL"]
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() != "postgres" {
+		t.Fatalf("app DATABASE_URL %q does not point at the postgres service", raw)
+	}
+	env := serviceEnv(pg)
+	pass, _ := u.User.Password()
+	if u.User.Username() != env["POSTGRES_USER"] || pass != env["POSTGRES_PASSWORD"] || strings.TrimPrefix(u.Path, "/") != env["POSTGRES_DB"] {
+		t.Errorf("DATABASE_URL %q does not match the postgres service's user, password and database %v", raw, env)
+	}
 }

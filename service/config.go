@@ -28,6 +28,12 @@ type Config struct {
 	KafkaDialTimeout       time.Duration `env:"KAFKA_DIAL_TIMEOUT" envDefault:"3s"`
 	KafkaIdempotent        bool          `env:"KAFKA_IDEMPOTENT_PRODUCER" envDefault:"true"`
 
+	DatabaseURL            string        `env:"DATABASE_URL"`
+	DatabaseMaxConns       int           `env:"DATABASE_MAX_CONNS" envDefault:"10"`
+	DatabaseConnectTimeout time.Duration `env:"DATABASE_CONNECT_TIMEOUT" envDefault:"5s"`
+	InboxRetention         time.Duration `env:"INBOX_RETENTION" envDefault:"168h"`
+	InboxPruneInterval     time.Duration `env:"INBOX_PRUNE_INTERVAL" envDefault:"1h"`
+
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
 
@@ -84,6 +90,10 @@ func (c Config) validate() error {
 	_, err := c.slogLevel()
 	check(err == nil, "LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
 	check(c.LogFormat == "json" || c.LogFormat == "text", "LOG_FORMAT must be json or text, got %q", c.LogFormat)
+	check(c.DatabaseMaxConns >= 1 && c.DatabaseMaxConns <= 1000, "DATABASE_MAX_CONNS must be between 1 and 1000, got %d", c.DatabaseMaxConns)
+	check(c.DatabaseConnectTimeout > 0, "DATABASE_CONNECT_TIMEOUT must be positive, got %s", c.DatabaseConnectTimeout)
+	check(c.InboxRetention >= time.Hour, "INBOX_RETENTION must be at least 1h, got %s", c.InboxRetention)
+	check(c.InboxPruneInterval > 0, "INBOX_PRUNE_INTERVAL must be positive, got %s", c.InboxPruneInterval)
 	check(c.ShutdownTimeout > 0, "SHUTDOWN_TIMEOUT must be positive, got %s", c.ShutdownTimeout)
 	check(c.HandlerTimeout > 0, "HANDLER_TIMEOUT must be positive, got %s", c.HandlerTimeout)
 	check(c.RetryMaxRetries >= 0 && c.RetryMaxRetries <= 100, "RETRY_MAX_RETRIES must be between 0 and 100, got %d", c.RetryMaxRetries)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/example/orders-service/adapters/kafka"
 	"github.com/example/orders-service/adapters/memory"
+	"github.com/example/orders-service/adapters/postgres"
 	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/query"
 	"github.com/example/orders-service/domain/order"
@@ -46,6 +47,7 @@ type Service struct {
 	listener net.Listener
 	http     *http.Server
 	topics   messaging.Topics
+	durable  *durable // nil in the in-memory mode
 }
 
 // New builds the service and claims its ports; nothing is handled until Run. On error,
@@ -73,19 +75,34 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 	if s.pub, err = client.NewPublisher(); err != nil {
 		return nil, err
 	}
-	buses, err := messaging.NewBuses(s.pub, s.topics, client.Logger)
+	adapters := app.Adapters{Orders: memory.NewOrderRepository(), Stock: memory.NewStockRepository(), ReadModel: memory.NewOrderReadModel()}
+	busPublisher := s.pub
+	var unitOfWork message.HandlerMiddleware
+	checks := []httpport.ReadinessCheck{
+		{Name: "kafka", Check: func(ctx context.Context) error { return s.admin.CheckTopics(ctx, s.topics.All()) }},
+	}
+	if cfg.DatabaseURL != "" {
+		if s.durable, err = openDurable(ctx, cfg, s.pub, client.Logger); err != nil {
+			return nil, err
+		}
+		adapters = app.Adapters{Orders: s.durable.orders(), Stock: s.durable.stock(), ReadModel: s.durable.readModel()}
+		busPublisher = postgres.OutboxPublisher{Direct: s.pub, Logger: client.Logger}
+		unitOfWork = s.durable.unitOfWork()
+		checks = append(checks, httpport.ReadinessCheck{Name: "postgres", Check: s.durable.ready})
+		s.logger.Info("state: PostgreSQL, with transactional outbox and inbox")
+	} else {
+		s.logger.Info("state: in-memory repositories and read model; they are empty at every start")
+	}
+	adapters.Orders = orDefault(opts.Orders, adapters.Orders)
+	adapters.Stock = orDefault(opts.Stock, adapters.Stock)
+	adapters.ReadModel = orDefault(opts.ReadModel, adapters.ReadModel)
+
+	buses, err := messaging.NewBuses(busPublisher, s.topics, client.Logger)
 	if err != nil {
 		return nil, err
 	}
-
-	application := app.New(app.Adapters{
-		Orders:    orDefault[order.Repository](opts.Orders, memory.NewOrderRepository()),
-		Stock:     orDefault[stock.Repository](opts.Stock, memory.NewStockRepository()),
-		ReadModel: orDefault[query.OrderReadModel](opts.ReadModel, memory.NewOrderReadModel()),
-		Commands:  buses,
-		Events:    buses,
-	})
-	s.logger.Info("state: in-memory repositories and read model; they are empty at every start")
+	adapters.Commands, adapters.Events = buses, buses
+	application := app.New(adapters)
 
 	s.router, err = messaging.NewRouter(messaging.RouterConfig{
 		Topics:              s.topics,
@@ -98,15 +115,14 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		},
 		HandlerTimeout: cfg.HandlerTimeout,
 		CloseTimeout:   cfg.ShutdownTimeout,
+		UnitOfWork:     unitOfWork,
 	}, application, s.pub, client.NewSubscriber, s.logger)
 	if err != nil {
 		return nil, err
 	}
 
-	api := httpport.NewServer(buses, application.Queries, []httpport.ReadinessCheck{
-		{Name: "kafka", Check: func(ctx context.Context) error { return s.admin.CheckTopics(ctx, s.topics.All()) }},
-		{Name: "router", Check: s.router.Ready},
-	}, s.logger)
+	checks = append(checks, httpport.ReadinessCheck{Name: "router", Check: s.router.Ready})
+	api := httpport.NewServer(buses, application.Queries, checks, s.logger)
 	s.http = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -178,6 +194,11 @@ func (s *Service) Topics() messaging.Topics { return s.topics }
 // finishes in-flight handlers and its consumers commit their offsets, the publisher and the
 // embedded broker close. It returns nil after a clean shutdown.
 func (s *Service) Run(ctx context.Context) error {
+	relayDone := make(chan error, 1)
+	if s.durable != nil {
+		go func() { relayDone <- s.durable.relay.Run(context.Background()) }()
+		go s.durable.pruneInbox(ctx, s.cfg.InboxPruneInterval, s.cfg.InboxRetention, s.logger)
+	}
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- s.router.Run(context.Background()) }()
 	select {
@@ -200,6 +221,8 @@ func (s *Service) Run(ctx context.Context) error {
 		runErr = fmt.Errorf("message router stopped: %w", err)
 	case err := <-httpDone:
 		runErr = fmt.Errorf("HTTP server stopped: %w", err)
+	case err := <-relayDone:
+		runErr = fmt.Errorf("outbox relay stopped: %w", err)
 	}
 	return errors.Join(runErr, s.shutdown())
 }
@@ -214,6 +237,13 @@ func (s *Service) shutdown() error {
 	}
 	if err := s.router.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("stopping router: %w", err))
+	}
+	if s.durable != nil {
+		// After the router: what its last handlers committed to the outbox is relayed now,
+		// or after the next start.
+		if err := s.durable.relay.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stopping outbox relay: %w", err))
+		}
 	}
 	s.closeAll()
 	s.logger.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
@@ -232,6 +262,9 @@ func (s *Service) closeAll() {
 	}
 	if s.admin != nil {
 		_ = s.admin.Close()
+	}
+	if s.durable != nil {
+		s.durable.close()
 	}
 	if s.embedded != nil {
 		s.embedded.Close()

@@ -31,6 +31,9 @@ type RouterConfig struct {
 	Retry               RetryConfig
 	HandlerTimeout      time.Duration
 	CloseTimeout        time.Duration
+	// UnitOfWork, when set, wraps each handler attempt (inside the timeout, outside the
+	// recoverer): the PostgreSQL mode's transaction with outbox and inbox.
+	UnitOfWork message.HandlerMiddleware
 }
 
 // SubscriberFactory returns a subscriber in the named Kafka consumer group.
@@ -48,7 +51,8 @@ type Router struct {
 //  3. poison details (partition, offset, attempts);
 //  4. retry with exponential backoff and jitter, never for permanent errors;
 //  5. a timeout per attempt (retry resets the context between attempts);
-//  6. recoverer: a panic becomes an error, is retried, then poisoned; the process lives.
+//  6. the unit of work, when configured: one transaction per attempt;
+//  7. recoverer: a panic becomes an error, is retried, then poisoned; the process lives.
 func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSubscriber SubscriberFactory, logger *slog.Logger) (*Router, error) {
 	wlogger := watermill.NewSlogLogger(logger)
 	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wlogger)
@@ -59,7 +63,7 @@ func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSu
 	if err != nil {
 		return nil, fmt.Errorf("creating poison queue middleware: %w", err)
 	}
-	r.AddMiddleware(
+	stack := []message.HandlerMiddleware{
 		correlate(logger),
 		poison,
 		poisonDetails,
@@ -75,8 +79,11 @@ func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSu
 		}.Middleware,
 		countAttempts,
 		middleware.Timeout(cfg.HandlerTimeout),
-		middleware.Recoverer,
-	)
+	}
+	if cfg.UnitOfWork != nil {
+		stack = append(stack, cfg.UnitOfWork)
+	}
+	r.AddMiddleware(append(stack, middleware.Recoverer)...)
 
 	registry := &Registry{topics: cfg.Topics}
 	registerHandlers(registry, a)

@@ -1,0 +1,89 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/components/forwarder"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// OutboxTopic is the watermill-sql topic (table watermill_outbox) that holds messages waiting
+// to be relayed to Kafka.
+const OutboxTopic = "outbox"
+
+var outboxSchema = wsql.DefaultPostgreSQLSchema{}
+
+// OutboxPublisher writes a message into the outbox, inside the transaction of the unit of
+// work running in the message's context, so the message exists if and only if the state
+// change that caused it commits. A message sent outside any unit of work (an HTTP command,
+// whose 202 waits for the broker's ack) goes straight to the direct publisher.
+type OutboxPublisher struct {
+	Direct message.Publisher
+	Logger watermill.LoggerAdapter
+}
+
+func (p OutboxPublisher) Publish(topic string, msgs ...*message.Message) error {
+	for _, msg := range msgs {
+		tx, ok := TxFrom(msg.Context())
+		if !ok {
+			if err := p.Direct.Publish(topic, msg); err != nil {
+				return err
+			}
+			continue
+		}
+		sqlPub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: outboxSchema}, p.Logger)
+		if err != nil {
+			return fmt.Errorf("creating outbox publisher: %w", err)
+		}
+		// The envelope keeps the destination topic, UUID and metadata (correlation,
+		// causation, type, partition key), so the relayed message is the one sent.
+		enveloped := forwarder.NewPublisher(sqlPub, forwarder.PublisherConfig{ForwarderTopic: OutboxTopic})
+		if err := enveloped.Publish(topic, msg); err != nil {
+			return fmt.Errorf("writing %s to the outbox: %w", msg.UUID, err)
+		}
+	}
+	return nil
+}
+
+func (p OutboxPublisher) Close() error { return nil }
+
+// Relay forwards outbox rows to Kafka, in the order their transactions committed, and marks
+// them sent only after the broker acknowledged them: a crash between commit and relay
+// delays a message, never loses it; a crash after relaying and before marking sends it
+// again (at-least-once, absorbed by the inbox).
+type Relay struct {
+	forwarder *forwarder.Forwarder
+}
+
+// NewRelay creates the outbox table when missing and the forwarder that empties it into out.
+func NewRelay(ctx context.Context, pool *pgxpool.Pool, out message.Publisher, logger watermill.LoggerAdapter) (*Relay, error) {
+	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
+		ConsumerGroup:    "outbox-relay",
+		SchemaAdapter:    outboxSchema,
+		OffsetsAdapter:   wsql.DefaultPostgreSQLOffsetsAdapter{},
+		InitializeSchema: true,
+		PollInterval:     50 * time.Millisecond,
+		ResendInterval:   100 * time.Millisecond,
+		RetryInterval:    500 * time.Millisecond,
+	}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("creating outbox subscriber: %w", err)
+	}
+	if err := sub.SubscribeInitialize(OutboxTopic); err != nil {
+		return nil, fmt.Errorf("creating the outbox table: %w", err)
+	}
+	fwd, err := forwarder.NewForwarder(sub, out, logger, forwarder.Config{ForwarderTopic: OutboxTopic})
+	if err != nil {
+		return nil, fmt.Errorf("creating outbox relay: %w", err)
+	}
+	return &Relay{forwarder: fwd}, nil
+}
+
+func (r *Relay) Run(ctx context.Context) error { return r.forwarder.Run(ctx) }
+func (r *Relay) Running() chan struct{}        { return r.forwarder.Running() }
+func (r *Relay) Close() error                  { return r.forwarder.Close() }

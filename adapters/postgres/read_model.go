@@ -1,0 +1,178 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/example/orders-service/app/query"
+	"github.com/example/orders-service/domain/order"
+)
+
+// maxRefusals bounds what one order view keeps of refused commands (as the memory adapter).
+const maxRefusals = 20
+
+// OrderReadModel keeps order views in the order_views table. Apply and AddRefusal lock the
+// view's row (or, for a view not stored yet, an advisory lock on its ID) so each is atomic
+// per order; a view's version only ever grows.
+type OrderReadModel struct{ pool *pgxpool.Pool }
+
+var _ query.OrderReadModel = (*OrderReadModel)(nil)
+
+func NewOrderReadModel(pool *pgxpool.Pool) *OrderReadModel {
+	return &OrderReadModel{pool: pool}
+}
+
+type refusalJSON struct {
+	CommandID string    `json:"command_id,omitempty"`
+	Command   string    `json:"command"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+const selectViewSQL = `SELECT id, customer_id, items, status, reason, version, created_at, updated_at, refusals FROM order_views`
+
+func (m *OrderReadModel) Apply(ctx context.Context, orderID string, version int, change func(*query.OrderView)) error {
+	return inTx(ctx, m.pool, func(tx pgx.Tx) error {
+		v, err := scanView(tx.QueryRow(ctx, selectViewSQL+` WHERE id = $1 FOR UPDATE`, orderID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			if _, err := tx.Exec(ctx, advisoryLockSQL, lockSpaceOrderViews, orderID); err != nil {
+				return fmt.Errorf("locking view of order %s: %w", orderID, err)
+			}
+			v, err = scanView(tx.QueryRow(ctx, selectViewSQL+` WHERE id = $1 FOR UPDATE`, orderID))
+		}
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			v = query.OrderView{ID: orderID}
+		case err != nil:
+			return fmt.Errorf("loading view of order %s: %w", orderID, err)
+		}
+		if v.Version >= version {
+			return nil
+		}
+		change(&v)
+		items := make([]lineJSON, 0, len(v.Items))
+		for _, it := range v.Items {
+			items = append(items, lineJSON(it))
+		}
+		// The version condition repeats the check above in SQL: a stale version never
+		// overwrites a newer view, whatever happened in between.
+		_, err = tx.Exec(ctx, `INSERT INTO order_views (id, customer_id, items, status, reason, version, created_at, updated_at, refusals)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, items = EXCLUDED.items,
+				status = EXCLUDED.status, reason = EXCLUDED.reason, version = EXCLUDED.version,
+				created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, refusals = EXCLUDED.refusals
+			WHERE order_views.version < $10`,
+			orderID, v.CustomerID, items, string(v.Status), v.Reason, v.Version, v.CreatedAt, v.UpdatedAt,
+			refusalsJSON(v.Refusals), version)
+		if err != nil {
+			return fmt.Errorf("storing view of order %s: %w", orderID, err)
+		}
+		return nil
+	})
+}
+
+func (m *OrderReadModel) AddRefusal(ctx context.Context, orderID string, r query.Refusal) error {
+	return inTx(ctx, m.pool, func(tx pgx.Tx) error {
+		var stored []refusalJSON
+		err := tx.QueryRow(ctx, `SELECT refusals FROM order_views WHERE id = $1 FOR UPDATE`, orderID).Scan(&stored)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return nil // as the memory adapter: a refusal of an order not projected yet is dropped
+		case err != nil:
+			return fmt.Errorf("loading refusals of order %s: %w", orderID, err)
+		}
+		for _, s := range stored {
+			if (r.CommandID != "" && s.CommandID == r.CommandID) ||
+				(s.CommandID == r.CommandID && s.Command == r.Command && s.Reason == r.Reason && s.At.Equal(r.At)) {
+				return nil
+			}
+		}
+		stored = append(stored, refusalJSON(r))
+		if len(stored) > maxRefusals {
+			stored = stored[len(stored)-maxRefusals:]
+		}
+		if _, err := tx.Exec(ctx, `UPDATE order_views SET refusals = $2 WHERE id = $1`, orderID, stored); err != nil {
+			return fmt.Errorf("storing refusals of order %s: %w", orderID, err)
+		}
+		return nil
+	})
+}
+
+func (m *OrderReadModel) Get(ctx context.Context, orderID string) (query.OrderView, error) {
+	var v query.OrderView
+	err := inTx(ctx, m.pool, func(tx pgx.Tx) error {
+		var err error
+		v, err = scanView(tx.QueryRow(ctx, selectViewSQL+` WHERE id = $1 AND version > 0`, orderID))
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return query.ErrNotFound
+		case err != nil:
+			return fmt.Errorf("loading view of order %s: %w", orderID, err)
+		}
+		return nil
+	})
+	return v, err
+}
+
+func (m *OrderReadModel) List(ctx context.Context, f query.OrderFilter) ([]query.OrderView, error) {
+	// A zero limit means none; LIMIT NULL is no limit.
+	var limit *int
+	if f.Limit > 0 {
+		limit = &f.Limit
+	}
+	sql, args := selectViewSQL+` WHERE version > 0 ORDER BY created_at DESC, id DESC LIMIT $1`, []any{limit}
+	if f.Status != "" {
+		sql, args = selectViewSQL+` WHERE version > 0 AND status = $2 ORDER BY created_at DESC, id DESC LIMIT $1`, []any{limit, string(f.Status)}
+	}
+	var views []query.OrderView
+	err := inTx(ctx, m.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return fmt.Errorf("listing order views: %w", err)
+		}
+		views, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (query.OrderView, error) { return scanView(row) })
+		if err != nil {
+			return fmt.Errorf("listing order views: %w", err)
+		}
+		return nil
+	})
+	return views, err
+}
+
+func scanView(row pgx.Row) (query.OrderView, error) {
+	var (
+		v        query.OrderView
+		status   string
+		items    []lineJSON
+		refusals []refusalJSON
+	)
+	if err := row.Scan(&v.ID, &v.CustomerID, &items, &status, &v.Reason, &v.Version, &v.CreatedAt, &v.UpdatedAt, &refusals); err != nil {
+		return query.OrderView{}, err
+	}
+	v.Status = order.Status(status)
+	v.CreatedAt, v.UpdatedAt = utc(v.CreatedAt), utc(v.UpdatedAt)
+	if len(items) > 0 {
+		v.Items = make([]order.Item, 0, len(items))
+		for _, it := range items {
+			v.Items = append(v.Items, order.Item(it))
+		}
+	}
+	for _, r := range refusals {
+		r.At = utc(r.At)
+		v.Refusals = append(v.Refusals, query.Refusal(r))
+	}
+	return v, nil
+}
+
+func refusalsJSON(rs []query.Refusal) []refusalJSON {
+	out := make([]refusalJSON, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, refusalJSON(r))
+	}
+	return out
+}
