@@ -11,60 +11,67 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/orders-service/adapters/memory"
-	"github.com/example/orders-service/app/query"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/example/orders-service/service"
 )
 
-// finalNotifier wraps the read model and tells waiters when an order reaches a final
-// saga state, so the end-to-end benchmark measures without polling over HTTP.
-type finalNotifier struct {
-	*memory.OrderReadModel
+// finalWatcher follows orders.events with an independent Kafka client and tells waiters
+// when an order's saga ended (OrderConfirmed or OrderRejected), in either mode, without
+// polling the API.
+type finalWatcher struct {
 	mu      sync.Mutex
 	waiting map[string]chan struct{}
 }
 
-func newFinalNotifier() *finalNotifier {
-	return &finalNotifier{OrderReadModel: memory.NewOrderReadModel(), waiting: map[string]chan struct{}{}}
+func watchFinal(b *testing.B, brokers []string, topic string) *finalWatcher {
+	w := &finalWatcher{waiting: map[string]chan struct{}{}}
+	c, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), kgo.FetchMaxWait(50*time.Millisecond))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	b.Cleanup(func() { cancel(); <-done; c.Close() })
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			c.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+				if t := header(r, "type"); t == "orders.OrderConfirmed.v1" || t == "orders.OrderRejected.v1" {
+					w.signal(string(r.Key))
+				}
+			})
+		}
+	}()
+	return w
 }
 
-func (n *finalNotifier) wait(orderID string) <-chan struct{} {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	ch, ok := n.waiting[orderID]
+func (w *finalWatcher) channel(id string) chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch, ok := w.waiting[id]
 	if !ok {
 		ch = make(chan struct{})
-		n.waiting[orderID] = ch
+		w.waiting[id] = ch
 	}
 	return ch
 }
 
-func (n *finalNotifier) Apply(ctx context.Context, id string, version int, change func(*query.OrderView)) error {
-	final := false
-	err := n.OrderReadModel.Apply(ctx, id, version, func(v *query.OrderView) {
-		change(v)
-		final = v.Status == "confirmed" || v.Status == "rejected"
-	})
-	if final {
-		n.mu.Lock()
-		ch, ok := n.waiting[id]
-		if !ok {
-			ch = make(chan struct{})
-			n.waiting[id] = ch
-		}
-		select {
-		case <-ch:
-		default:
-			close(ch)
-		}
-		n.mu.Unlock()
+func (w *finalWatcher) signal(id string) {
+	ch := w.channel(id)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case <-ch:
+	default:
+		close(ch)
 	}
-	return err
 }
 
-func benchService(b *testing.B, opts service.Options) *harness {
+func benchService(b *testing.B, mode map[string]string, opts service.Options) *harness {
 	b.Helper()
-	cfg, err := service.ConfigFromMap(testEnv(map[string]string{"LOG_LEVEL": "error", "KAFKA_PARTITIONS": "8"}))
+	cfg, err := service.ConfigFromMap(testEnv(withEnv(mode, map[string]string{"LOG_LEVEL": "error", "KAFKA_PARTITIONS": "8"})))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -145,10 +152,19 @@ func postOrder(b *testing.B, h *harness) string {
 	return decodeAcceptedB(b, string(body))
 }
 
+// benchModes runs a benchmark in the in-memory mode and, with TEST_DATABASE_URL, in the
+// PostgreSQL mode.
+func benchModes(b *testing.B, bench func(b *testing.B, mode map[string]string)) {
+	b.Run("memory", func(b *testing.B) { bench(b, map[string]string{}) })
+	b.Run("postgres", func(b *testing.B) { bench(b, map[string]string{"DATABASE_URL": databaseURL(b)}) })
+}
+
 // BenchmarkPlaceOrderAccepted measures the command path: HTTP request -> validated ->
 // PlaceOrder acknowledged by the broker -> 202, from 64 concurrent clients on 2 cores.
-func BenchmarkPlaceOrderAccepted(b *testing.B) {
-	h := benchService(b, service.Options{})
+func BenchmarkPlaceOrderAccepted(b *testing.B) { benchModes(b, benchAccepted) }
+
+func benchAccepted(b *testing.B, mode map[string]string) {
+	h := benchService(b, mode, service.Options{})
 	var lat latencies
 	b.SetParallelism(32) // 32 x GOMAXPROCS client goroutines
 	b.ResetTimer()
@@ -164,12 +180,14 @@ func BenchmarkPlaceOrderAccepted(b *testing.B) {
 	lat.report(b, "accept")
 }
 
-// BenchmarkPlaceOrderToConfirmed measures end to end: POST /orders until the read model shows
-// the order confirmed (PlaceOrder, OrderPlaced, ReserveStock, StockReserved, ConfirmOrder,
+// BenchmarkPlaceOrderToConfirmed measures end to end: POST /orders until OrderConfirmed is on
+// Kafka (PlaceOrder, OrderPlaced, ReserveStock, StockReserved, ConfirmOrder,
 // OrderConfirmed: six messages through Kafka), from 64 concurrent clients on 2 cores.
-func BenchmarkPlaceOrderToConfirmed(b *testing.B) {
-	rm := newFinalNotifier()
-	h := benchService(b, service.Options{ReadModel: rm})
+func BenchmarkPlaceOrderToConfirmed(b *testing.B) { benchModes(b, benchEndToEnd) }
+
+func benchEndToEnd(b *testing.B, mode map[string]string) {
+	h := benchService(b, mode, service.Options{})
+	final := watchFinal(b, h.svc.Brokers(), h.svc.Topics().Events("orders"))
 	var lat latencies
 	b.SetParallelism(32)
 	b.ResetTimer()
@@ -182,7 +200,7 @@ func BenchmarkPlaceOrderToConfirmed(b *testing.B) {
 				continue
 			}
 			select {
-			case <-rm.wait(id):
+			case <-final.channel(id):
 				lat.add(time.Since(t0))
 			case <-time.After(30 * time.Second):
 				b.Errorf("order %s not final after 30s", id)

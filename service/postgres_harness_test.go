@@ -13,7 +13,7 @@ import (
 // databaseURL returns a PostgreSQL URL whose search_path is a schema of this test's own,
 // dropped afterwards. Without TEST_DATABASE_URL the test is skipped, unless CI is set: CI
 // must never skip the PostgreSQL tests silently.
-func databaseURL(t *testing.T) string {
+func databaseURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("TEST_DATABASE_URL")
 	if base == "" {

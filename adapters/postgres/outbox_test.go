@@ -15,11 +15,9 @@ import (
 	"github.com/example/orders-service/domain/order"
 )
 
-// outboxRig is a migrated schema, an embedded broker and a Kafka publisher.
+// outboxRig is a migrated schema with an order repository, and an embedded broker.
 type outboxRig struct {
-	pool   interface{ Close() }
 	db     *postgres.OrderRepository
-	out    message.Publisher
 	broker *kafka.Embedded
 }
 
@@ -43,7 +41,7 @@ func newOutboxRig(t *testing.T) (*outboxRig, func(handler message.HandlerFunc) m
 	if err != nil {
 		t.Fatal(err)
 	}
-	rig := &outboxRig{pool: pool, db: postgres.NewOrderRepository(pool), out: kafkaPub, broker: broker}
+	rig := &outboxRig{db: postgres.NewOrderRepository(pool), broker: broker}
 	return rig, postgres.UnitOfWork(pool), postgres.OutboxPublisher{Direct: kafkaPub, Logger: watermill.NopLogger{}}, relay
 }
 
@@ -173,5 +171,34 @@ func TestTheInboxRunsAHandlerOncePerMessage(t *testing.T) {
 	_, _ = h2(message.NewMessage(failing, nil))
 	if _, err := h2(message.NewMessage(failing, nil)); err != nil || fails != 2 {
 		t.Fatalf("retry after a failed attempt: err=%v, handler ran %d times, want 2", err, fails)
+	}
+}
+
+func TestPruneInboxForgetsOnlyOldEntries(t *testing.T) {
+	pool := newDB(t, 4)
+	ctx := context.Background()
+	_, err := pool.Exec(ctx, `INSERT INTO processed_messages (handler, message_uuid, processed_at)
+		VALUES ('h', 'old', now() - interval '8 days'), ('h', 'recent', now() - interval '1 hour')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := postgres.PruneInbox(ctx, pool, 7*24*time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("PruneInbox deleted %d (%v), want 1", n, err)
+	}
+	var left []string
+	rows, err := pool.Query(ctx, `SELECT message_uuid FROM processed_messages`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, id)
+	}
+	if len(left) != 1 || left[0] != "recent" {
+		t.Fatalf("left %v, want [recent]", left)
 	}
 }
