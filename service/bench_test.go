@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -71,7 +72,14 @@ func (w *finalWatcher) signal(id string) {
 
 func benchService(b *testing.B, mode map[string]string, opts service.Options) *harness {
 	b.Helper()
-	cfg, err := service.ConfigFromMap(testEnv(withEnv(mode, map[string]string{"LOG_LEVEL": "error", "KAFKA_PARTITIONS": "8"})))
+	settings := withEnv(mode, map[string]string{"LOG_LEVEL": "error", "KAFKA_PARTITIONS": "8"})
+	// BENCH_ENV="KAFKA_PRODUCERS=1 KAFKA_PARTITIONS=16" tries other settings.
+	for _, kv := range strings.Fields(os.Getenv("BENCH_ENV")) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			settings[k] = v
+		}
+	}
+	cfg, err := service.ConfigFromMap(testEnv(settings))
 	if err != nil {
 		b.Fatal(err)
 	}

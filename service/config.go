@@ -27,6 +27,7 @@ type Config struct {
 	KafkaClientID          string        `env:"KAFKA_CLIENT_ID" envDefault:"orders-service"`
 	KafkaDialTimeout       time.Duration `env:"KAFKA_DIAL_TIMEOUT" envDefault:"3s"`
 	KafkaIdempotent        bool          `env:"KAFKA_IDEMPOTENT_PRODUCER" envDefault:"true"`
+	KafkaProducers         int           `env:"KAFKA_PRODUCERS" envDefault:"1"`
 
 	DatabaseURL            string        `env:"DATABASE_URL"`
 	DatabaseMaxConns       int           `env:"DATABASE_MAX_CONNS" envDefault:"10"`
@@ -86,6 +87,7 @@ func (c Config) validate() error {
 	check(c.KafkaReplicationFactor >= 1 && c.KafkaReplicationFactor <= 32, "KAFKA_REPLICATION_FACTOR must be between 1 and 32, got %d", c.KafkaReplicationFactor)
 	check(validTopicPrefix(c.KafkaTopicPrefix), "KAFKA_TOPIC_PREFIX %q may hold only letters, digits, '.', '_' and '-'", c.KafkaTopicPrefix)
 	check(c.KafkaConsumerGroup != "", "KAFKA_CONSUMER_GROUP_PREFIX must not be empty")
+	check(c.KafkaProducers >= 1 && c.KafkaProducers <= 64, "KAFKA_PRODUCERS must be between 1 and 64, got %d", c.KafkaProducers)
 	check(c.KafkaDialTimeout > 0, "KAFKA_DIAL_TIMEOUT must be positive, got %s", c.KafkaDialTimeout)
 	_, err := c.slogLevel()
 	check(err == nil, "LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/example/orders-service/adapters/kafka"
@@ -70,7 +69,7 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		Brokers:  s.brokers,
 		Settings: s.kafkaSettings(),
 		Key:      messaging.PartitionKey,
-		Logger:   watermill.NewSlogLoggerWithLevelMapping(s.logger, nil),
+		Logger:   newWatermillLogger(s.logger),
 	}
 	if s.pub, err = client.NewPublisher(); err != nil {
 		return nil, err
@@ -113,9 +112,10 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 			MaxInterval:     cfg.RetryMaxInterval,
 			MaxElapsedTime:  cfg.RetryMaxElapsedTime,
 		},
-		HandlerTimeout: cfg.HandlerTimeout,
-		CloseTimeout:   cfg.ShutdownTimeout,
-		UnitOfWork:     unitOfWork,
+		HandlerTimeout:  cfg.HandlerTimeout,
+		CloseTimeout:    cfg.ShutdownTimeout,
+		UnitOfWork:      unitOfWork,
+		WatermillLogger: client.Logger,
 	}, application, s.pub, client.NewSubscriber, s.logger)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func (s *Service) connectKafka(ctx context.Context) error {
 }
 
 func (s *Service) kafkaSettings() kafka.Settings {
-	return kafka.Settings{ClientID: s.cfg.KafkaClientID, DialTimeout: s.cfg.KafkaDialTimeout, NotIdempotent: !s.cfg.KafkaIdempotent}
+	return kafka.Settings{ClientID: s.cfg.KafkaClientID, DialTimeout: s.cfg.KafkaDialTimeout, NotIdempotent: !s.cfg.KafkaIdempotent, Producers: s.cfg.KafkaProducers}
 }
 
 // HTTPAddr is the address the API listens on (useful with port 0).

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"fmt"
+	"hash/maphash"
 
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill"
@@ -41,17 +42,22 @@ type Client struct {
 }
 
 // NewPublisher returns a synchronous publisher: Publish returns once every in-sync replica
-// has the message.
+// has the message. It holds Settings.Producers producers (at least one).
 func (c Client) NewPublisher() (message.Publisher, error) {
-	p, err := wkafka.NewPublisher(wkafka.PublisherConfig{
-		Brokers:               c.Brokers,
-		Marshaler:             marshaler{key: c.Key},
-		OverwriteSaramaConfig: saramaConfig(c.Settings),
-	}, c.Logger)
-	if err != nil {
-		return nil, fmt.Errorf("creating Kafka publisher for %v: %w", c.Brokers, err)
+	pool := &publisherPool{key: c.Key, seed: maphash.MakeSeed()}
+	for range max(1, c.Settings.Producers) {
+		p, err := wkafka.NewPublisher(wkafka.PublisherConfig{
+			Brokers:               c.Brokers,
+			Marshaler:             marshaler{key: c.Key},
+			OverwriteSaramaConfig: saramaConfig(c.Settings),
+		}, c.Logger)
+		if err != nil {
+			_ = pool.Close()
+			return nil, fmt.Errorf("creating Kafka publisher for %v: %w", c.Brokers, err)
+		}
+		pool.producers = append(pool.producers, p)
 	}
-	return p, nil
+	return pool, nil
 }
 
 // NewSubscriber returns a subscriber in the given consumer group.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	metrics "github.com/rcrowley/go-metrics"
 )
 
 // ProtocolVersion is the one Kafka protocol version the service speaks. It must stay within
@@ -24,7 +25,13 @@ type Settings struct {
 	// support cannot be trusted (see the README on the embedded broker); handlers are
 	// idempotent, so a retried send written twice changes nothing.
 	NotIdempotent bool
+	// Producers is how many producers (connections) a publisher spreads sends over.
+	Producers int
 }
+
+// Sarama records client metrics in go-metrics on every request; nothing here reads them,
+// and their sampling showed in the hot path's profile.
+func init() { metrics.UseNilMetrics = true }
 
 // saramaConfig is the safe base both producer and consumers share. Sarama's defaults
 // are unsafe for this service and are overridden explicitly:

@@ -45,7 +45,7 @@ func correlate(base *slog.Logger) message.HandlerMiddleware {
 			if o, ok := wkafka.MessagePartitionOffsetFromCtx(ctx); ok {
 				attrs = append(attrs, "offset", o)
 			}
-			logger := base.With(attrs...)
+			logger := &messageLogger{base: base, attrs: attrs}
 			ctx = bus.WithCorrelationID(ctx, corr)
 			ctx = bus.WithCausationID(ctx, msg.UUID)
 			ctx = withLogger(ctx, logger)
@@ -53,8 +53,8 @@ func correlate(base *slog.Logger) message.HandlerMiddleware {
 
 			start := time.Now()
 			produced, err := h(msg)
-			if err == nil {
-				logger.Debug("message handled", "duration", time.Since(start))
+			if err == nil && base.Enabled(ctx, slog.LevelDebug) {
+				logger.get().Debug("message handled", "duration", time.Since(start))
 			}
 			return produced, err
 		}

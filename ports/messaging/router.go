@@ -34,6 +34,8 @@ type RouterConfig struct {
 	// UnitOfWork, when set, wraps each handler attempt (inside the timeout, outside the
 	// recoverer): the PostgreSQL mode's transaction with outbox and inbox.
 	UnitOfWork message.HandlerMiddleware
+	// WatermillLogger receives Watermill's own logs; nil means the slog logger, unfiltered.
+	WatermillLogger watermill.LoggerAdapter
 }
 
 // SubscriberFactory returns a subscriber in the named Kafka consumer group.
@@ -54,7 +56,10 @@ type Router struct {
 //  6. the unit of work, when configured: one transaction per attempt;
 //  7. recoverer: a panic becomes an error, is retried, then poisoned; the process lives.
 func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSubscriber SubscriberFactory, logger *slog.Logger) (*Router, error) {
-	wlogger := watermill.NewSlogLogger(logger)
+	wlogger := cfg.WatermillLogger
+	if wlogger == nil {
+		wlogger = watermill.NewSlogLogger(logger)
+	}
 	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: cfg.CloseTimeout}, wlogger)
 	if err != nil {
 		return nil, fmt.Errorf("creating router: %w", err)

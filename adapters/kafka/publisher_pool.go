@@ -1,0 +1,43 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// publisherPool spreads sends over several synchronous producers, each with its own
+// connection. The idempotent producer allows one request in flight per connection, so a
+// single producer serialises every handler's and every HTTP request's send behind the
+// previous round trip. A message always goes through the producer its partition key hashes
+// to, so sends of one key keep their order as they would with one producer.
+type publisherPool struct {
+	producers []message.Publisher
+	key       PartitionKeyFunc
+	seed      maphash.Seed
+}
+
+func (p *publisherPool) Publish(topic string, msgs ...*message.Message) error {
+	for _, msg := range msgs {
+		i := 0
+		if len(p.producers) > 1 {
+			i = int(maphash.String(p.seed, p.key(msg)) % uint64(len(p.producers)))
+		}
+		if err := p.producers[i].Publish(topic, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *publisherPool) Close() error {
+	var errs []error
+	for i, pr := range p.producers {
+		if err := pr.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing producer %d: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
+}

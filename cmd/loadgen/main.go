@@ -1,0 +1,134 @@
+// Command loadgen drives a running orders-service over HTTP and reports what it reached:
+// orders accepted (202) and orders reaching a final state (confirmed or rejected) per
+// second, latency percentiles (p50, p90, p99, p99.9, max) of the 202 and of place -> final
+// state, and errors by kind. With --baseline it then runs raw watermill-kafka
+// publish+consume of as many messages as the service's flow produced, on the same broker,
+// and reports the service's message throughput as a ratio of it.
+//
+//	go run ./cmd/loadgen --rate 1000 --duration 30s                # open loop
+//	go run ./cmd/loadgen --concurrency 64 --duration 30s           # closed loop, until final
+//	go run ./cmd/loadgen --concurrency 64 --closed-until accepted --track=false  # HTTP side only
+//	go run ./cmd/loadgen --concurrency 64 --baseline --json
+//
+// How it measures:
+//   - Before the run every SKU (--skus, named loadgen-sku-N) gets a stock count of 1e9 and
+//     the tool waits until GET /stock shows it. Each order is one unit of one SKU.
+//   - Open loop (--rate): send i is due at start + i/rate, whatever happened before; each
+//     send runs in its own goroutine (at most --max-inflight at once), and every latency
+//     counts from the due time, not from the actual send, so a stall is charged to every
+//     order scheduled behind it (no coordinated omission). Sends that start more than 5 ms
+//     late are counted (late_starts).
+//   - Closed loop (--concurrency): each worker sends its next order when the previous one
+//     is final (default; at most N orders in the flow) or, with --closed-until accepted,
+//     when it was answered 202 (measures the HTTP side; the flow behind it falls behind).
+//   - Final states: a pool of --pollers goroutines polls GET /orders/{id} of each accepted
+//     order, first --poll-min after its 202, then at intervals growing 1.5x up to
+//     --poll-max. End-to-end latency is the time the poll that saw it final was answered
+//     minus the intended send time, so it reads high by up to one poll interval. Polling
+//     adds GET load to the service (polls_per_order in the summary); when orders pile up
+//     it is bounded only by the pool, and --track=false turns it off.
+//   - Rates: accepted_per_sec is 202s over start -> last 202; completed_per_sec is final
+//     orders over start -> last one seen final; service_msgs_per_sec is that x 6 (the
+//     messages of one order's flow). Latencies are exact samples, sorted at the end.
+//   - Errors by kind: http_<status>, timeout, connection, bad_response; poll_<kind> for
+//     failed polls (retried); not_final_in_time for orders still not final --timeout after
+//     the run.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole command: stock the SKUs, send orders for the duration, wait for their
+// final states, optionally run the baseline, print the summary. An interrupt (ctx ending)
+// stops sending and waiting and still prints what was measured.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	api := newAPIClient(cfg.Target, cfg.MaxInFlight+cfg.Concurrency+cfg.Pollers+16, cfg.RequestTimeout)
+	defer api.close()
+
+	skus := skuNames(cfg.SKUs)
+	if err := prepareStock(ctx, api, skus, cfg.Timeout); err != nil {
+		return err
+	}
+
+	rec := newRecorder()
+	tr := newTracker(api, rec, cfg.PollMin, cfg.PollMax)
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	pollersDone := tr.start(pollCtx, cfg.Pollers)
+	var onAccepted func(string, time.Time) <-chan struct{}
+	if cfg.Track {
+		onAccepted = tr.track
+	}
+	d := newDriver(api, rec, skus, "loadgen-"+uuid.NewString()[:8], onAccepted)
+
+	progressCtx, stopProgress := context.WithCancel(ctx)
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		if cfg.Progress {
+			progress(progressCtx, stderr, d, tr, rec)
+		}
+	}()
+
+	start := time.Now()
+	if cfg.openLoop() {
+		runOpenLoop(ctx, d, cfg.Rate, cfg.Duration, cfg.MaxInFlight)
+	} else {
+		runClosedLoop(ctx, d, cfg.Concurrency, cfg.Duration, cfg.Until, cfg.Timeout)
+	}
+	notFinal := tr.waitFinal(ctx, cfg.Timeout)
+	stopPolling()
+	pollersDone()
+	stopProgress()
+	<-progressDone
+	if ctx.Err() != nil {
+		rec.addErrors("not_final_interrupted", notFinal)
+	} else {
+		rec.addErrors("not_final_in_time", notFinal)
+	}
+
+	sum := buildSummary(cfg, rec.snapshot(), start, notFinal)
+	if cfg.Baseline && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "baseline: %d messages of %d bytes through watermill-kafka on %v ...\n",
+			sum.Completed*messagesPerOrder, cfg.BaselineSize, cfg.Brokers)
+		b, err := runBaseline(ctx, baselineConfig{
+			Brokers: cfg.Brokers, Messages: sum.Completed * messagesPerOrder, Size: cfg.BaselineSize,
+			Partitions: cfg.BaselinePartitions, Publishers: cfg.BaselinePublishers, Timeout: cfg.Timeout + 2*cfg.Duration,
+		})
+		if err != nil {
+			return err
+		}
+		sum.setBaseline(b)
+	}
+	if cfg.JSON {
+		return writeJSON(stdout, sum)
+	}
+	return writeHuman(stdout, sum)
+}
