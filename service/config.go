@@ -35,6 +35,8 @@ type Config struct {
 	InboxRetention         time.Duration `env:"INBOX_RETENTION" envDefault:"168h"`
 	InboxPruneInterval     time.Duration `env:"INBOX_PRUNE_INTERVAL" envDefault:"1h"`
 
+	DebugPprof bool `env:"DEBUG_PPROF" envDefault:"false"`
+
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
 

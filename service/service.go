@@ -123,6 +123,10 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 
 	checks = append(checks, httpport.ReadinessCheck{Name: "router", Check: s.router.Ready})
 	api := httpport.NewServer(buses, application.Queries, checks, s.logger)
+	if cfg.DebugPprof {
+		api.EnableProfiling()
+		s.logger.Warn("profiling endpoints enabled at /debug/pprof/ (DEBUG_PPROF)")
+	}
 	s.http = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

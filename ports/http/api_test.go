@@ -5,13 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/command"
 	"github.com/example/orders-service/app/query"
 	"github.com/example/orders-service/domain/order"
@@ -687,5 +690,30 @@ func TestFieldNamesAreCaseSensitive(t *testing.T) {
 	checkProblem(t, got, http.StatusBadRequest, "/orders")
 	if n := e.sender.attemptCount(); n != 0 {
 		t.Errorf("sent %d commands", n)
+	}
+}
+
+func TestProfilingIsOffUnlessEnabled(t *testing.T) {
+	for _, enabled := range []bool{false, true} {
+		s := NewServer(&fakeSender{}, app.Queries{}, nil, slog.New(slog.DiscardHandler))
+		if enabled {
+			s.EnableProfiling()
+		}
+		srv := httptest.NewServer(s.Handler())
+		for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/goroutine"} {
+			resp, err := http.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			want := http.StatusNotFound
+			if enabled {
+				want = http.StatusOK
+			}
+			if resp.StatusCode != want {
+				t.Errorf("enabled=%v: GET %s = %d, want %d", enabled, path, resp.StatusCode, want)
+			}
+		}
+		srv.Close()
 	}
 }
