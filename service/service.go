@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/example/orders-service/adapters/kafka"
@@ -74,27 +75,16 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 	if s.pub, err = client.NewPublisher(); err != nil {
 		return nil, err
 	}
-	adapters := app.Adapters{Orders: memory.NewOrderRepository(), Stock: memory.NewStockRepository(), ReadModel: memory.NewOrderReadModel()}
-	busPublisher := s.pub
-	var unitOfWork message.HandlerMiddleware
+	adapters, busPublisher, unitOfWork, err := s.openState(ctx, opts, client.Logger)
+	if err != nil {
+		return nil, err
+	}
 	checks := []httpport.ReadinessCheck{
 		{Name: "kafka", Check: func(ctx context.Context) error { return s.admin.CheckTopics(ctx, s.topics.All()) }},
 	}
-	if cfg.DatabaseURL != "" {
-		if s.durable, err = openDurable(ctx, cfg, s.pub, client.Logger); err != nil {
-			return nil, err
-		}
-		adapters = app.Adapters{Orders: s.durable.orders(), Stock: s.durable.stock(), ReadModel: s.durable.readModel()}
-		busPublisher = postgres.OutboxPublisher{Direct: s.pub, Logger: client.Logger}
-		unitOfWork = s.durable.unitOfWork()
+	if s.durable != nil {
 		checks = append(checks, httpport.ReadinessCheck{Name: "postgres", Check: s.durable.ready})
-		s.logger.Info("state: PostgreSQL, with transactional outbox and inbox")
-	} else {
-		s.logger.Info("state: in-memory repositories and read model; they are empty at every start")
 	}
-	adapters.Orders = orDefault(opts.Orders, adapters.Orders)
-	adapters.Stock = orDefault(opts.Stock, adapters.Stock)
-	adapters.ReadModel = orDefault(opts.ReadModel, adapters.ReadModel)
 
 	buses, err := messaging.NewBuses(busPublisher, s.topics, client.Logger)
 	if err != nil {
@@ -138,6 +128,34 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		return nil, fmt.Errorf("listening for HTTP on %s (HTTP_ADDR): %w", cfg.HTTPAddr, err)
 	}
 	return s, nil
+}
+
+// openState chooses where state lives: PostgreSQL when DATABASE_URL is set (handlers then
+// run in a unit of work and send through the outbox), memory otherwise. Options override
+// single repositories, for tests.
+func (s *Service) openState(ctx context.Context, opts Options, logger watermill.LoggerAdapter) (app.Adapters, message.Publisher, message.HandlerMiddleware, error) {
+	var (
+		adapters     app.Adapters
+		busPublisher = s.pub
+		unitOfWork   message.HandlerMiddleware
+	)
+	if s.cfg.DatabaseURL != "" {
+		var err error
+		if s.durable, err = openDurable(ctx, s.cfg, s.pub, logger); err != nil {
+			return app.Adapters{}, nil, nil, err
+		}
+		adapters = app.Adapters{Orders: s.durable.orders(), Stock: s.durable.stock(), ReadModel: s.durable.readModel()}
+		busPublisher = postgres.OutboxPublisher{Direct: s.pub, Logger: logger}
+		unitOfWork = s.durable.unitOfWork()
+		s.logger.Info("state: PostgreSQL, with transactional outbox and inbox")
+	} else {
+		adapters = app.Adapters{Orders: memory.NewOrderRepository(), Stock: memory.NewStockRepository(), ReadModel: memory.NewOrderReadModel()}
+		s.logger.Info("state: in-memory repositories and read model; they are empty at every start")
+	}
+	adapters.Orders = orDefault(opts.Orders, adapters.Orders)
+	adapters.Stock = orDefault(opts.Stock, adapters.Stock)
+	adapters.ReadModel = orDefault(opts.ReadModel, adapters.ReadModel)
+	return adapters, busPublisher, unitOfWork, nil
 }
 
 // connectKafka starts the embedded broker when no brokers are configured, then creates the
