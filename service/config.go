@@ -32,6 +32,7 @@ type Config struct {
 	DatabaseURL            string        `env:"DATABASE_URL"`
 	DatabaseMaxConns       int           `env:"DATABASE_MAX_CONNS" envDefault:"10"`
 	DatabaseConnectTimeout time.Duration `env:"DATABASE_CONNECT_TIMEOUT" envDefault:"5s"`
+	OutboxShards           int           `env:"OUTBOX_SHARDS" envDefault:"4"`
 	InboxRetention         time.Duration `env:"INBOX_RETENTION" envDefault:"168h"`
 	InboxPruneInterval     time.Duration `env:"INBOX_PRUNE_INTERVAL" envDefault:"1h"`
 
@@ -96,6 +97,7 @@ func (c Config) validate() error {
 	check(c.LogFormat == "json" || c.LogFormat == "text", "LOG_FORMAT must be json or text, got %q", c.LogFormat)
 	check(c.DatabaseMaxConns >= 1 && c.DatabaseMaxConns <= 1000, "DATABASE_MAX_CONNS must be between 1 and 1000, got %d", c.DatabaseMaxConns)
 	check(c.DatabaseConnectTimeout > 0, "DATABASE_CONNECT_TIMEOUT must be positive, got %s", c.DatabaseConnectTimeout)
+	check(c.OutboxShards >= 1 && c.OutboxShards <= 64, "OUTBOX_SHARDS must be between 1 and 64, got %d", c.OutboxShards)
 	check(c.InboxRetention >= time.Hour, "INBOX_RETENTION must be at least 1h, got %s", c.InboxRetention)
 	check(c.InboxPruneInterval > 0, "INBOX_PRUNE_INTERVAL must be positive, got %s", c.InboxPruneInterval)
 	check(c.ShutdownTimeout > 0, "SHUTDOWN_TIMEOUT must be positive, got %s", c.ShutdownTimeout)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -19,8 +20,8 @@ import (
 // durable is the PostgreSQL mode: state in the database, messages caused by a handler
 // written to the outbox in the handler's transaction and relayed to Kafka.
 type durable struct {
-	pool  *pgxpool.Pool
-	relay *postgres.Relay
+	pool   *pgxpool.Pool
+	relays []*postgres.Relay // one per outbox shard
 }
 
 func openDurable(ctx context.Context, cfg Config, kafkaPub message.Publisher, logger watermill.LoggerAdapter) (*durable, error) {
@@ -35,12 +36,36 @@ func openDurable(ctx context.Context, cfg Config, kafkaPub message.Publisher, lo
 		pool.Close()
 		return nil, err
 	}
-	relay, err := postgres.NewRelay(ctx, pool, kafkaPub, logger)
-	if err != nil {
-		pool.Close()
-		return nil, err
+	d := &durable{pool: pool}
+	for shard := range cfg.OutboxShards {
+		relay, err := postgres.NewRelay(ctx, pool, shard, kafkaPub, logger)
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		d.relays = append(d.relays, relay)
 	}
-	return &durable{pool: pool, relay: relay}, nil
+	return d, nil
+}
+
+// outbox is the publisher handlers send through: into the outbox shard of each message.
+func (d *durable) outbox(direct message.Publisher, logger watermill.LoggerAdapter) message.Publisher {
+	return postgres.OutboxPublisher{Direct: direct, Shards: len(d.relays), Logger: logger}
+}
+
+// runRelays runs every relay until closed; the first one to stop reports why.
+func (d *durable) runRelays(done chan<- error) {
+	for _, r := range d.relays {
+		go func() { done <- r.Run(context.Background()) }()
+	}
+}
+
+func (d *durable) closeRelays() error {
+	var errs []error
+	for _, r := range d.relays {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
 }
 
 func (d *durable) orders() order.Repository              { return postgres.NewOrderRepository(d.pool) }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/example/orders-service/adapters/kafka"
 	"github.com/example/orders-service/adapters/memory"
-	"github.com/example/orders-service/adapters/postgres"
 	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/query"
 	"github.com/example/orders-service/domain/order"
@@ -145,7 +144,7 @@ func (s *Service) openState(ctx context.Context, opts Options, logger watermill.
 			return app.Adapters{}, nil, nil, err
 		}
 		adapters = app.Adapters{Orders: s.durable.orders(), Stock: s.durable.stock(), ReadModel: s.durable.readModel()}
-		busPublisher = postgres.OutboxPublisher{Direct: s.pub, Logger: logger}
+		busPublisher = s.durable.outbox(s.pub, logger)
 		unitOfWork = s.durable.unitOfWork()
 		s.logger.Info("state: PostgreSQL, with transactional outbox and inbox")
 	} else {
@@ -216,9 +215,9 @@ func (s *Service) Topics() messaging.Topics { return s.topics }
 // finishes in-flight handlers and its consumers commit their offsets, the publisher and the
 // embedded broker close. It returns nil after a clean shutdown.
 func (s *Service) Run(ctx context.Context) error {
-	relayDone := make(chan error, 1)
+	relayDone := make(chan error, 64)
 	if s.durable != nil {
-		go func() { relayDone <- s.durable.relay.Run(context.Background()) }()
+		s.durable.runRelays(relayDone)
 		go s.durable.pruneInbox(ctx, s.cfg.InboxPruneInterval, s.cfg.InboxRetention, s.logger)
 	}
 	routerDone := make(chan error, 1)
@@ -263,7 +262,7 @@ func (s *Service) shutdown() error {
 	if s.durable != nil {
 		// After the router: what its last handlers committed to the outbox is relayed now,
 		// or after the next start.
-		if err := s.durable.relay.Close(); err != nil {
+		if err := s.durable.closeRelays(); err != nil {
 			errs = append(errs, fmt.Errorf("stopping outbox relay: %w", err))
 		}
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -12,9 +13,24 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// OutboxTopic is the watermill-sql topic (table watermill_outbox) that holds messages waiting
-// to be relayed to Kafka.
-const OutboxTopic = "outbox"
+// The outbox is split into shards, each a watermill-sql topic (table watermill_outbox_<n>)
+// with its own relay: one relay forwards one message at a time, so shards multiply relay
+// throughput. A message's shard follows from its partition key, so all messages of one
+// order pass through one relay, in commit order, and reach Kafka in that order.
+func outboxTopic(shard int) string { return fmt.Sprintf("outbox_%d", shard) }
+
+// PartitionKeyMetadata is the metadata key holding a message's Kafka key (set by the
+// messaging port); the outbox shards by it.
+const PartitionKeyMetadata = "partition_key"
+
+func shardOf(msg *message.Message, shards int) int {
+	if shards <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(msg.Metadata.Get(PartitionKeyMetadata)))
+	return int(h.Sum32() % uint32(shards))
+}
 
 var outboxSchema = wsql.DefaultPostgreSQLSchema{}
 
@@ -24,6 +40,7 @@ var outboxSchema = wsql.DefaultPostgreSQLSchema{}
 // whose 202 waits for the broker's ack) goes straight to the direct publisher.
 type OutboxPublisher struct {
 	Direct message.Publisher
+	Shards int // as many as relays run; at least 1
 	Logger watermill.LoggerAdapter
 }
 
@@ -42,7 +59,7 @@ func (p OutboxPublisher) Publish(topic string, msgs ...*message.Message) error {
 		}
 		// The envelope keeps the destination topic, UUID and metadata (correlation,
 		// causation, type, partition key), so the relayed message is the one sent.
-		enveloped := forwarder.NewPublisher(sqlPub, forwarder.PublisherConfig{ForwarderTopic: OutboxTopic})
+		enveloped := forwarder.NewPublisher(sqlPub, forwarder.PublisherConfig{ForwarderTopic: outboxTopic(shardOf(msg, p.Shards))})
 		if err := enveloped.Publish(topic, msg); err != nil {
 			return fmt.Errorf("writing %s to the outbox: %w", msg.UUID, err)
 		}
@@ -60,24 +77,26 @@ type Relay struct {
 	forwarder *forwarder.Forwarder
 }
 
-// NewRelay creates the outbox table when missing and the forwarder that empties it into out.
-func NewRelay(ctx context.Context, pool *pgxpool.Pool, out message.Publisher, logger watermill.LoggerAdapter) (*Relay, error) {
+// NewRelay creates the table of one outbox shard when missing, and the forwarder that
+// empties it into out.
+func NewRelay(ctx context.Context, pool *pgxpool.Pool, shard int, out message.Publisher, logger watermill.LoggerAdapter) (*Relay, error) {
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
-		ConsumerGroup:    "outbox-relay",
+		ConsumerGroup: "outbox-relay",
+		// An idle relay looks for new rows this often; under load it never waits.
 		SchemaAdapter:    outboxSchema,
 		OffsetsAdapter:   wsql.DefaultPostgreSQLOffsetsAdapter{},
 		InitializeSchema: true,
-		PollInterval:     50 * time.Millisecond,
+		PollInterval:     20 * time.Millisecond,
 		ResendInterval:   100 * time.Millisecond,
 		RetryInterval:    500 * time.Millisecond,
 	}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("creating outbox subscriber: %w", err)
 	}
-	if err := sub.SubscribeInitialize(OutboxTopic); err != nil {
+	if err := sub.SubscribeInitialize(outboxTopic(shard)); err != nil {
 		return nil, fmt.Errorf("creating the outbox table: %w", err)
 	}
-	fwd, err := forwarder.NewForwarder(sub, out, logger, forwarder.Config{ForwarderTopic: OutboxTopic})
+	fwd, err := forwarder.NewForwarder(sub, out, logger, forwarder.Config{ForwarderTopic: outboxTopic(shard)})
 	if err != nil {
 		return nil, fmt.Errorf("creating outbox relay: %w", err)
 	}

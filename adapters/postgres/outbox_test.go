@@ -37,12 +37,12 @@ func newOutboxRig(t *testing.T) (*outboxRig, func(handler message.HandlerFunc) m
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = kafkaPub.Close() })
-	relay, err := postgres.NewRelay(context.Background(), pool, kafkaPub, watermill.NopLogger{})
+	relay, err := postgres.NewRelay(context.Background(), pool, 0, kafkaPub, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rig := &outboxRig{db: postgres.NewOrderRepository(pool), broker: broker}
-	return rig, postgres.UnitOfWork(pool), postgres.OutboxPublisher{Direct: kafkaPub, Logger: watermill.NopLogger{}}, relay
+	return rig, postgres.UnitOfWork(pool), postgres.OutboxPublisher{Direct: kafkaPub, Shards: 1, Logger: watermill.NopLogger{}}, relay
 }
 
 // handlerThatPlacesAndAnnounces stores an order and sends an event through the outbox, in

@@ -1,0 +1,80 @@
+package messaging
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// fakeCmd is a command of the orders context.
+type fakeCmd struct {
+	ID   string `json:"id"`
+	Note string `json:"note,omitempty"`
+}
+
+func (fakeCmd) MessageName() string    { return "orders.X.v1" }
+func (c fakeCmd) PartitionKey() string { return c.ID }
+
+// fakeEvent is an event of the stock context.
+type fakeEvent struct {
+	SKU string `json:"sku"`
+	N   int    `json:"n"`
+}
+
+func (fakeEvent) MessageName() string    { return "stock.Y.v1" }
+func (e fakeEvent) PartitionKey() string { return e.SKU }
+
+// otherCmd is a second orders command, used as "a type the group does not handle".
+type otherCmd struct{}
+
+func (otherCmd) MessageName() string  { return "orders.Other.v1" }
+func (otherCmd) PartitionKey() string { return "k" }
+
+// badName has a wire name without a context.
+type badName struct{}
+
+func (badName) MessageName() string  { return "noDot" }
+func (badName) PartitionKey() string { return "k" }
+
+// unencodable cannot be JSON-encoded.
+type unencodable struct {
+	C chan int `json:"c"`
+}
+
+func (unencodable) MessageName() string  { return "orders.Unencodable.v1" }
+func (unencodable) PartitionKey() string { return "k" }
+
+type published struct {
+	topic string
+	msg   *message.Message
+}
+
+// recordingPublisher records what is published; err, when set, is returned instead.
+type recordingPublisher struct {
+	mu   sync.Mutex
+	sent []published
+	err  error
+}
+
+func (p *recordingPublisher) Publish(topic string, msgs ...*message.Message) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return p.err
+	}
+	for _, m := range msgs {
+		p.sent = append(p.sent, published{topic: topic, msg: m})
+	}
+	return nil
+}
+
+func (p *recordingPublisher) Close() error { return nil }
+
+func (p *recordingPublisher) all() []published {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]published(nil), p.sent...)
+}
+
+var errBoom = errors.New("boom")
