@@ -14,7 +14,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/example/orders-service/adapters/memory"
 	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/service"
 )
@@ -176,7 +175,7 @@ func TestMalformedAndUnknownMessagesArePoisonedAtOnceAndTheFlowContinues(t *test
 
 // flakyOrders fails the first Update calls, then behaves; and panics for one customer.
 type flakyOrders struct {
-	*memory.OrderRepository
+	order.Repository
 	failuresLeft  atomic.Int32
 	panicCustomer string
 }
@@ -187,7 +186,7 @@ func (f *flakyOrders) Update(ctx context.Context, id string, update func(*order.
 	if f.failuresLeft.Add(-1) >= 0 {
 		return errInjected
 	}
-	return f.OrderRepository.Update(ctx, id, func(current *order.Order) (*order.Order, error) {
+	return f.Repository.Update(ctx, id, func(current *order.Order) (*order.Order, error) {
 		o, err := update(current)
 		if o != nil && o.CustomerID() == f.panicCustomer {
 			panic(fmt.Sprintf("injected panic for %s", o.ID()))
@@ -197,43 +196,47 @@ func (f *flakyOrders) Update(ctx context.Context, id string, update func(*order.
 }
 
 func TestFailingHandlerIsRetriedAndAPanickingOneIsPoisoned(t *testing.T) {
-	t.Parallel()
-	orders := &flakyOrders{OrderRepository: memory.NewOrderRepository(), panicCustomer: "cust-panic"}
-	orders.failuresLeft.Store(3)
-	h := startService(t, map[string]string{"RETRY_MAX_RETRIES": "4"}, service.Options{Orders: orders})
-	h.setStock("sku-r", 10)
+	forEachMode(t, func(t *testing.T, mode map[string]string) {
+		wrap := func(r order.Repository) order.Repository {
+			orders := &flakyOrders{Repository: r, panicCustomer: "cust-panic"}
+			orders.failuresLeft.Store(3)
+			return orders
+		}
+		h := startService(t, withEnv(mode, map[string]string{"RETRY_MAX_RETRIES": "4"}), service.Options{WrapOrders: wrap})
+		h.setStock("sku-r", 10)
 
-	a := h.placeOrder(nil, "cust-r", item{"sku-r", 1})
-	h.waitOrderStatus(a.OrderID, "confirmed")
-	h.waitStock("sku-r", 9, 1)
-	if got := h.logs.countLogs("handling failed"); got != 3 {
-		t.Errorf("%d failed attempts logged, want the 3 injected", got)
-	}
+		a := h.placeOrder(nil, "cust-r", item{"sku-r", 1})
+		h.waitOrderStatus(a.OrderID, "confirmed")
+		h.waitStock("sku-r", 9, 1)
+		if got := h.logs.countLogs("handling failed"); got != 3 {
+			t.Errorf("%d failed attempts logged, want the 3 injected", got)
+		}
 
-	p := h.placeOrder(nil, "cust-panic", item{"sku-r", 1})
-	c := kafkaClient(t, h.svc.Brokers(), h.svc.Topics().Poison())
-	poisoned := recordsUntil(t, c, 20*time.Second, "the panicking message on the poison topic", func(rs []*kgo.Record) bool { return len(rs) >= 1 })
-	r := poisoned[0]
-	if string(r.Key) != p.OrderID || header(r, "type") != "orders.PlaceOrder.v1" {
-		t.Fatalf("poisoned record key=%s type=%s, want the panicking PlaceOrder", r.Key, header(r, "type"))
-	}
-	if got := header(r, "attempts_poisoned"); got != "5" {
-		t.Errorf("attempts_poisoned = %s, want 5 (1 + 4 retries)", got)
-	}
-	if reason := header(r, "reason_poisoned"); !strings.Contains(reason, "injected panic") {
-		t.Errorf("reason_poisoned = %q, want the panic", reason)
-	}
-	if _, found := h.getOrder(p.OrderID); found {
-		t.Errorf("the panicking order was stored")
-	}
+		p := h.placeOrder(nil, "cust-panic", item{"sku-r", 1})
+		c := kafkaClient(t, h.svc.Brokers(), h.svc.Topics().Poison())
+		poisoned := recordsUntil(t, c, 20*time.Second, "the panicking message on the poison topic", func(rs []*kgo.Record) bool { return len(rs) >= 1 })
+		r := poisoned[0]
+		if string(r.Key) != p.OrderID || header(r, "type") != "orders.PlaceOrder.v1" {
+			t.Fatalf("poisoned record key=%s type=%s, want the panicking PlaceOrder", r.Key, header(r, "type"))
+		}
+		if got := header(r, "attempts_poisoned"); got != "5" {
+			t.Errorf("attempts_poisoned = %s, want 5 (1 + 4 retries)", got)
+		}
+		if reason := header(r, "reason_poisoned"); !strings.Contains(reason, "injected panic") {
+			t.Errorf("reason_poisoned = %q, want the panic", reason)
+		}
+		if _, found := h.getOrder(p.OrderID); found {
+			t.Errorf("the panicking order was stored")
+		}
 
-	// The process lives and the partition flows: the next order completes.
-	after := h.placeOrder(nil, "cust-r", item{"sku-r", 1})
-	h.waitOrderStatus(after.OrderID, "confirmed")
-	// Only the first order was retried; it was confirmed once.
-	if l := h.stock("sku-r"); l.Reserved != 2 {
-		t.Errorf("reserved = %d, want 2", l.Reserved)
-	}
+		// The process lives and the partition flows: the next order completes.
+		after := h.placeOrder(nil, "cust-r", item{"sku-r", 1})
+		h.waitOrderStatus(after.OrderID, "confirmed")
+		// Only the first order was retried; it was confirmed once.
+		if l := h.stock("sku-r"); l.Reserved != 2 {
+			t.Errorf("reserved = %d, want 2", l.Reserved)
+		}
+	})
 }
 
 func TestBadHTTPInputIsAProblemAndPublishesNothing(t *testing.T) {

@@ -84,11 +84,20 @@ func TestPostgresModeHandlesARedeliveredMessageOnce(t *testing.T) {
 	h.waitStock("pg-r", 10, 0)
 }
 
-// TestPostgresModeSIGKILLMidLoadLosesAndDoublesNothing kills the service without warning
-// while orders flow, restarts it on the same database and broker, and checks that every
-// order answered 202 reaches a final state exactly once.
-func TestPostgresModeSIGKILLMidLoadLosesAndDoublesNothing(t *testing.T) {
-	t.Parallel()
+// TestPostgresModeStoppedMidLoadLosesAndDoublesNothing stops the service while orders flow,
+// gracefully (SIGTERM: exit 0 within SHUTDOWN_TIMEOUT) or not at all (SIGKILL), restarts it
+// on the same database and broker, and checks that every order answered 202 reaches a final
+// state exactly once.
+func TestPostgresModeStoppedMidLoadLosesAndDoublesNothing(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			stopMidLoadAndRestart(t, sig)
+		})
+	}
+}
+
+func stopMidLoadAndRestart(t *testing.T, sig syscall.Signal) {
 	dbURL := databaseURL(t)
 	brokerAddr := freeAddr(t)
 	broker, err := kafka.StartEmbedded(brokerAddr, 4, "")
@@ -97,7 +106,7 @@ func TestPostgresModeSIGKILLMidLoadLosesAndDoublesNothing(t *testing.T) {
 	}
 	defer broker.Close()
 	httpAddr := freeAddr(t)
-	env := map[string]string{"DATABASE_URL": dbURL, "KAFKA_BROKERS": brokerAddr, "HTTP_ADDR": httpAddr, "LOG_LEVEL": "info"}
+	env := map[string]string{"DATABASE_URL": dbURL, "KAFKA_BROKERS": brokerAddr, "HTTP_ADDR": httpAddr, "LOG_LEVEL": "info", "SHUTDOWN_TIMEOUT": "5s"}
 	base := "http://" + httpAddr
 
 	first := startChild(t, env)
@@ -105,18 +114,28 @@ func TestPostgresModeSIGKILLMidLoadLosesAndDoublesNothing(t *testing.T) {
 	h := &harness{t: t, base: base, http: &http.Client{Timeout: 10 * time.Second}}
 	h.setStock("pg-kill", 10000)
 
-	var killed sync.Once
+	var stopped sync.Once
+	var signalled time.Time
 	ids := placeOrders(t, base, 300, 8, "pg-kill", func(i int) {
 		if i == 150 {
-			killed.Do(func() {
-				if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-					t.Errorf("SIGKILL: %v", err)
+			stopped.Do(func() {
+				signalled = time.Now()
+				if err := first.cmd.Process.Signal(sig); err != nil {
+					t.Errorf("%v: %v", sig, err)
 				}
 			})
 		}
 	})
-	<-first.done
-	first.done <- nil
+	exit := <-first.done
+	first.done <- exit
+	if sig == syscall.SIGTERM {
+		if exit != nil {
+			t.Fatalf("exit after SIGTERM: %v, want 0", exit)
+		}
+		if took := time.Since(signalled); took > 7*time.Second {
+			t.Errorf("took %s to stop, SHUTDOWN_TIMEOUT is 5s", took)
+		}
+	}
 	if len(ids) < 100 {
 		t.Fatalf("only %d orders accepted before the kill", len(ids))
 	}
@@ -126,7 +145,7 @@ func TestPostgresModeSIGKILLMidLoadLosesAndDoublesNothing(t *testing.T) {
 	for _, id := range ids {
 		if !h.reaches(id, "confirmed", 60*time.Second) {
 			v, _ := h.getOrder(id)
-			t.Fatalf("order %s accepted before the kill is %q after restart", id, v.Status)
+			t.Fatalf("order %s accepted before %v is %q after restart", id, sig, v.Status)
 		}
 	}
 	// None twice: once every stored order is confirmed, the stock holds exactly one unit per
@@ -139,5 +158,5 @@ func TestPostgresModeSIGKILLMidLoadLosesAndDoublesNothing(t *testing.T) {
 		return total == confirmed && l.Reserved == total && l.Available == 10000-total,
 			fmt.Sprintf("%d orders, %d confirmed, stock %+v", total, confirmed, l)
 	})
-	t.Logf("%d orders accepted before SIGKILL; all confirmed after restart; %d orders stored", len(ids), stored)
+	t.Logf("%d orders accepted before %v; all confirmed after restart; %d orders stored", len(ids), sig, stored)
 }

@@ -18,20 +18,17 @@ import (
 	"github.com/example/orders-service/adapters/kafka"
 	"github.com/example/orders-service/adapters/memory"
 	"github.com/example/orders-service/app"
-	"github.com/example/orders-service/app/query"
 	"github.com/example/orders-service/domain/order"
-	"github.com/example/orders-service/domain/stock"
 	httpport "github.com/example/orders-service/ports/http"
 	"github.com/example/orders-service/ports/messaging"
 )
 
-// Options replace parts of the service; zero values get the defaults. Tests use them to
-// inject failing adapters.
+// Options adjust the service; zero values get the defaults.
 type Options struct {
-	Logger    *slog.Logger
-	Orders    order.Repository
-	Stock     stock.Repository
-	ReadModel query.OrderReadModel
+	Logger *slog.Logger
+	// WrapOrders decorates the order repository of either mode; tests use it to inject
+	// failures and panics.
+	WrapOrders func(order.Repository) order.Repository
 }
 
 // Service is the running whole: broker connection, router and HTTP server.
@@ -130,8 +127,7 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 }
 
 // openState chooses where state lives: PostgreSQL when DATABASE_URL is set (handlers then
-// run in a unit of work and send through the outbox), memory otherwise. Options override
-// single repositories, for tests.
+// run in a unit of work and send through the outbox), memory otherwise.
 func (s *Service) openState(ctx context.Context, opts Options, logger watermill.LoggerAdapter) (app.Adapters, message.Publisher, message.HandlerMiddleware, error) {
 	var (
 		adapters     app.Adapters
@@ -151,9 +147,9 @@ func (s *Service) openState(ctx context.Context, opts Options, logger watermill.
 		adapters = app.Adapters{Orders: memory.NewOrderRepository(), Stock: memory.NewStockRepository(), ReadModel: memory.NewOrderReadModel()}
 		s.logger.Info("state: in-memory repositories and read model; they are empty at every start")
 	}
-	adapters.Orders = orDefault(opts.Orders, adapters.Orders)
-	adapters.Stock = orDefault(opts.Stock, adapters.Stock)
-	adapters.ReadModel = orDefault(opts.ReadModel, adapters.ReadModel)
+	if opts.WrapOrders != nil {
+		adapters.Orders = opts.WrapOrders(adapters.Orders)
+	}
 	return adapters, busPublisher, unitOfWork, nil
 }
 
@@ -290,11 +286,4 @@ func (s *Service) closeAll() {
 	if s.embedded != nil {
 		s.embedded.Close()
 	}
-}
-
-func orDefault[T any](v T, def T) T {
-	if any(v) == nil {
-		return def
-	}
-	return v
 }
