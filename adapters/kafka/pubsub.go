@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"errors"
 	"fmt"
 	"hash/maphash"
 
@@ -44,6 +45,9 @@ type Client struct {
 // NewPublisher returns a synchronous publisher: Publish returns once every in-sync replica
 // has the message. It holds Settings.Producers producers (at least one).
 func (c Client) NewPublisher() (message.Publisher, error) {
+	if c.Key == nil {
+		return nil, errors.New("kafka: Client.Key is required: every message needs its partition key")
+	}
 	pool := &publisherPool{key: c.Key, seed: maphash.MakeSeed()}
 	for range max(1, c.Settings.Producers) {
 		p, err := wkafka.NewPublisher(wkafka.PublisherConfig{
