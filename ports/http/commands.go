@@ -36,12 +36,7 @@ func (s *Server) placeOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd := command.PlaceOrder{OrderID: orderID, CustomerID: customerID, Items: order.ItemsFromLines(lines)}
-	if err := s.send(c, cmd); err != nil {
-		return err
-	}
-	c.Response().Header().Set(echo.HeaderLocation, "/orders/"+orderID)
-	return c.JSON(http.StatusAccepted, acceptedOrder{OrderID: orderID, CorrelationID: correlationIDFrom(c)})
+	return s.acceptOrderCommand(c, orderID, command.PlaceOrder{OrderID: orderID, CustomerID: customerID, Items: order.ItemsFromLines(lines)})
 }
 
 func (s *Server) cancelOrder(c echo.Context) error {
@@ -75,6 +70,7 @@ func (s *Server) shipOrder(c echo.Context) error {
 	return s.acceptOrderCommand(c, orderID, command.ShipOrder{OrderID: orderID})
 }
 
+// acceptOrderCommand sends a command about one order and answers 202 pointing at the order.
 func (s *Server) acceptOrderCommand(c echo.Context, orderID string, cmd bus.Message) error {
 	if err := s.send(c, cmd); err != nil {
 		return err
