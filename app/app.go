@@ -19,6 +19,7 @@ type Application struct {
 type Events struct {
 	ReserveStockOnOrderPlaced      event.ReserveStockOnOrderPlaced
 	ReleaseStockOnOrderCancelled   event.ReleaseStockOnOrderCancelled
+	ShipStockOnOrderShipped        event.ShipStockOnOrderShipped
 	ConfirmOrderOnStockReserved    event.ConfirmOrderOnStockReserved
 	RejectOrderOnReservationFailed event.RejectOrderOnReservationFailed
 	OrderProjection                event.OrderProjection

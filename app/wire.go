@@ -28,6 +28,7 @@ func New(a Adapters) Application {
 		Events: Events{
 			ReserveStockOnOrderPlaced:      event.ReserveStockOnOrderPlaced{Commands: a.Commands},
 			ReleaseStockOnOrderCancelled:   event.ReleaseStockOnOrderCancelled{Commands: a.Commands},
+			ShipStockOnOrderShipped:        event.ShipStockOnOrderShipped{Commands: a.Commands},
 			ConfirmOrderOnStockReserved:    event.ConfirmOrderOnStockReserved{Commands: a.Commands},
 			RejectOrderOnReservationFailed: event.RejectOrderOnReservationFailed{Commands: a.Commands},
 			OrderProjection:                event.OrderProjection{ReadModel: a.ReadModel},

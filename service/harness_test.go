@@ -252,6 +252,7 @@ type stockLevel struct {
 	SKU       string `json:"sku"`
 	Available int    `json:"available"`
 	Reserved  int    `json:"reserved"`
+	OnHand    int    `json:"on_hand"`
 }
 
 func (h *harness) stock(sku string) stockLevel {

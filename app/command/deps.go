@@ -50,6 +50,7 @@ type Handlers struct {
 	SetStockLevel SetStockLevelHandler
 	ReserveStock  ReserveStockHandler
 	ReleaseStock  ReleaseStockHandler
+	ShipStock     ShipStockHandler
 }
 
 // NewHandlers wires the handlers.
@@ -64,5 +65,6 @@ func NewHandlers(d Deps) Handlers {
 		SetStockLevel: SetStockLevelHandler{in},
 		ReserveStock:  ReserveStockHandler{in},
 		ReleaseStock:  ReleaseStockHandler{in},
+		ShipStock:     ShipStockHandler{in},
 	}
 }

@@ -25,6 +25,7 @@ func TestCommandNamesAndKeys(t *testing.T) {
 		{command.ShipOrder{OrderID: "o-1"}, "orders.ShipOrder.v1", "o-1"},
 		{command.ReserveStock{OrderID: "o-1"}, "stock.ReserveStock.v1", "o-1"},
 		{command.ReleaseStock{OrderID: "o-1"}, "stock.ReleaseStock.v1", "o-1"},
+		{command.ShipStock{OrderID: "o-1"}, "stock.ShipStock.v1", "o-1"},
 		{command.SetStockLevel{SKU: "A"}, "stock.SetStockLevel.v1", "A"},
 	}
 	for _, tt := range tests {

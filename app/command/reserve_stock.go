@@ -33,9 +33,10 @@ func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error
 		if _, err := r.Reserve(cmd.OrderID, lines, levels); err != nil {
 			return bus.Permanent(err)
 		}
-		// A reservation released before it was made (a tombstone) announces nothing.
-		if ev, ok := r.Event(h.now()).(bus.Message); ok && r.Status != stock.ReservationReleased {
-			outcome = ev
+		// Only the reservation's own outcome is (re-)announced: nothing for a tombstone left by
+		// an early release, nor for a reservation already released or shipped.
+		if r.Status == stock.ReservationHeld || r.Status == stock.ReservationFailed {
+			outcome, _ = r.Event(h.now()).(bus.Message)
 		}
 		return nil
 	})

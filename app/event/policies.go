@@ -27,6 +27,13 @@ func (p ReleaseStockOnOrderCancelled) Handle(ctx context.Context, e order.OrderC
 	return send(ctx, p.Commands, command.ReleaseStock{OrderID: e.OrderID})
 }
 
+// ShipStockOnOrderShipped takes a shipped order's units out of stock.
+type ShipStockOnOrderShipped struct{ Commands bus.CommandSender }
+
+func (p ShipStockOnOrderShipped) Handle(ctx context.Context, e order.OrderShipped) error {
+	return send(ctx, p.Commands, command.ShipStock{OrderID: e.OrderID})
+}
+
 // ConfirmOrderOnStockReserved completes the saga's happy path.
 type ConfirmOrderOnStockReserved struct{ Commands bus.CommandSender }
 

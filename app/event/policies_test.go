@@ -74,6 +74,13 @@ func TestPolicies(t *testing.T) {
 			command.ReleaseStock{OrderID: "o-1"},
 		},
 		{
+			"ship stock on order shipped",
+			func(ctx context.Context, b bus.CommandSender) error {
+				return event.ShipStockOnOrderShipped{Commands: b}.Handle(ctx, order.OrderShipped{Header: h})
+			},
+			command.ShipStock{OrderID: "o-1"},
+		},
+		{
 			"confirm order on stock reserved",
 			func(ctx context.Context, b bus.CommandSender) error {
 				return event.ConfirmOrderOnStockReserved{Commands: b}.Handle(ctx, stock.StockReserved{OrderID: "o-1", OccurredAt: t0})

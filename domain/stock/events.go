@@ -57,6 +57,15 @@ type StockReleased struct {
 func (StockReleased) MessageName() string    { return "stock.StockReleased.v1" }
 func (e StockReleased) PartitionKey() string { return e.OrderID }
 
+type StockShipped struct {
+	OrderID    string    `json:"order_id"`
+	Items      []Item    `json:"items"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+func (StockShipped) MessageName() string    { return "stock.StockShipped.v1" }
+func (e StockShipped) PartitionKey() string { return e.OrderID }
+
 // Event is the fact that describes the reservation's current status; nil when there is
 // nothing worth announcing (a tombstone left by an early release).
 func (r *Reservation) Event(now time.Time) any {
@@ -71,6 +80,8 @@ func (r *Reservation) Event(now time.Time) any {
 		return StockReservationFailed{OrderID: r.OrderID, Reason: r.Reason, OccurredAt: now}
 	case ReservationReleased:
 		return StockReleased{OrderID: r.OrderID, Items: items(r.Lines), OccurredAt: now}
+	case ReservationShipped:
+		return StockShipped{OrderID: r.OrderID, Items: items(r.Lines), OccurredAt: now}
 	}
 	return nil
 }

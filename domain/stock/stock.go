@@ -52,6 +52,8 @@ const (
 	ReservationHeld     ReservationStatus = "held"
 	ReservationFailed   ReservationStatus = "failed"
 	ReservationReleased ReservationStatus = "released"
+	// ReservationShipped means the held units left the warehouse with the order.
+	ReservationShipped ReservationStatus = "shipped"
 )
 
 // Reservation is one order's claim on stock. Keeping it, including failures and releases,
@@ -134,6 +136,22 @@ func (r *Reservation) Release(orderID string, levels Levels) Outcome {
 	default:
 		return Unchanged
 	}
+}
+
+// Ship takes a held reservation's units out of stock: they leave both on-hand and reserved,
+// so what is available does not change. Anything but a held reservation is left as it is;
+// shipping twice ships once.
+func (r *Reservation) Ship(levels Levels) Outcome {
+	if r.Status != ReservationHeld {
+		return Unchanged
+	}
+	for _, l := range r.Lines {
+		lv := levels.level(l.SKU)
+		lv.Reserved -= l.Quantity
+		lv.OnHand = max(0, lv.OnHand-l.Quantity)
+	}
+	r.Status = ReservationShipped
+	return Changed
 }
 
 // SKUs lists the SKUs of lines, sorted, so storage can lock them in one global order and

@@ -435,6 +435,7 @@ func TestReservationEvent(t *testing.T) {
 		{stock.Reservation{OrderID: "o-1", Lines: lines, Status: stock.ReservationHeld}, stock.StockReserved{OrderID: "o-1", Items: items, OccurredAt: t0}},
 		{stock.Reservation{OrderID: "o-1", Lines: lines, Status: stock.ReservationFailed, Reason: "insufficient"}, stock.StockReservationFailed{OrderID: "o-1", Reason: "insufficient", OccurredAt: t0}},
 		{stock.Reservation{OrderID: "o-1", Lines: lines, Status: stock.ReservationReleased}, stock.StockReleased{OrderID: "o-1", Items: items, OccurredAt: t0}},
+		{stock.Reservation{OrderID: "o-1", Lines: lines, Status: stock.ReservationShipped}, stock.StockShipped{OrderID: "o-1", Items: items, OccurredAt: t0}},
 		// A tombstone (released before it was reserved) holds no lines: nothing to announce.
 		{stock.Reservation{OrderID: "o-1", Status: stock.ReservationReleased, Reason: "released before it was reserved"}, nil},
 	}
@@ -459,6 +460,7 @@ func TestMessages(t *testing.T) {
 		{stock.StockReserved{OrderID: "o"}, "stock.StockReserved.v1", "o"},
 		{stock.StockReservationFailed{OrderID: "o"}, "stock.StockReservationFailed.v1", "o"},
 		{stock.StockReleased{OrderID: "o"}, "stock.StockReleased.v1", "o"},
+		{stock.StockShipped{OrderID: "o"}, "stock.StockShipped.v1", "o"},
 	}
 	for _, tt := range tests {
 		if tt.m.MessageName() != tt.name || tt.m.PartitionKey() != tt.key {

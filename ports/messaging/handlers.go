@@ -17,10 +17,12 @@ func registerHandlers(r *Registry, a app.Application) {
 	Handle(stockCommands, a.Commands.SetStockLevel.Handle)
 	Handle(stockCommands, a.Commands.ReserveStock.Handle)
 	Handle(stockCommands, a.Commands.ReleaseStock.Handle)
+	Handle(stockCommands, a.Commands.ShipStock.Handle)
 
 	stockPolicy := r.Events("stock-policy", OrdersContext)
 	Handle(stockPolicy, a.Events.ReserveStockOnOrderPlaced.Handle)
 	Handle(stockPolicy, a.Events.ReleaseStockOnOrderCancelled.Handle)
+	Handle(stockPolicy, a.Events.ShipStockOnOrderShipped.Handle)
 
 	orderPolicy := r.Events("order-policy", StockContext)
 	Handle(orderPolicy, a.Events.ConfirmOrderOnStockReserved.Handle)

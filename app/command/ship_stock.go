@@ -1,0 +1,35 @@
+package command
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/domain/stock"
+)
+
+// ShipStock takes a shipped order's reserved units out of stock.
+type ShipStock struct {
+	OrderID string `json:"order_id"`
+}
+
+func (ShipStock) MessageName() string    { return "stock.ShipStock.v1" }
+func (c ShipStock) PartitionKey() string { return c.OrderID }
+
+type ShipStockHandler struct{ deps }
+
+// Handle ships once per order: a redelivery re-announces StockShipped and takes nothing.
+func (h ShipStockHandler) Handle(ctx context.Context, cmd ShipStock) error {
+	var outcome bus.Message
+	err := h.Stock.UpdateReservation(ctx, cmd.OrderID, nil, func(r *stock.Reservation, levels stock.Levels) error {
+		r.Ship(levels)
+		if r.Status == stock.ReservationShipped {
+			outcome, _ = r.Event(h.now()).(bus.Message)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("shipping stock of order %s: %w", cmd.OrderID, err)
+	}
+	return h.publish(ctx, announce(outcome)...)
+}
