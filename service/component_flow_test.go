@@ -31,17 +31,24 @@ func TestPlacedOrderIsConfirmedAndItsMessagesAreKeyedAndCorrelated(t *testing.T)
 
 		topics := h.svc.Topics()
 		c := kafkaClient(t, h.svc.Brokers(), topics.Events("orders"), topics.Commands("orders"), topics.Commands("stock"), topics.Events("stock"))
-		recs := recordsUntil(t, c, 20*time.Second, "the order's saga on Kafka", func(rs []*kgo.Record) bool {
-			return len(ofType(rs, "orders.OrderConfirmed.v1", a.OrderID)) == 1
-		})
-		for _, want := range []struct{ topic, typ string }{
+		saga := []struct{ topic, typ string }{
 			{"orders.commands", "orders.PlaceOrder.v1"},
 			{"orders.events", "orders.OrderPlaced.v1"},
 			{"stock.commands", "stock.ReserveStock.v1"},
 			{"stock.events", "stock.StockReserved.v1"},
 			{"orders.commands", "orders.ConfirmOrder.v1"},
 			{"orders.events", "orders.OrderConfirmed.v1"},
-		} {
+		}
+		// Fetches return partitions in no particular order: wait until every step is seen.
+		recs := recordsUntil(t, c, 20*time.Second, "the order's saga on Kafka", func(rs []*kgo.Record) bool {
+			for _, step := range saga {
+				if len(ofType(rs, step.typ, a.OrderID)) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		for _, want := range saga {
 			got := ofType(recs, want.typ, a.OrderID)
 			if len(got) != 1 {
 				t.Fatalf("%s keyed by the order ID: %d records, want 1; saw %s", want.typ, len(got), describe(recs))
