@@ -99,18 +99,15 @@ func TestPostgresModeStoppedMidLoadLosesAndDoublesNothing(t *testing.T) {
 
 func stopMidLoadAndRestart(t *testing.T, sig syscall.Signal) {
 	dbURL := databaseURL(t)
-	brokerAddr := freeAddr(t)
-	broker, err := kafka.StartEmbedded(brokerAddr, 4, "")
+	broker, err := kafka.StartEmbedded("127.0.0.1:0", 4, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer broker.Close()
-	httpAddr := freeAddr(t)
-	env := map[string]string{"DATABASE_URL": dbURL, "KAFKA_BROKERS": brokerAddr, "HTTP_ADDR": httpAddr, "LOG_LEVEL": "info", "SHUTDOWN_TIMEOUT": "5s"}
-	base := "http://" + httpAddr
+	env := map[string]string{"DATABASE_URL": dbURL, "KAFKA_BROKERS": broker.Addr(), "LOG_LEVEL": "info", "SHUTDOWN_TIMEOUT": "5s"}
 
 	first := startChild(t, env)
-	waitReady(t, base)
+	base := first.base(t)
 	h := &harness{t: t, base: base, http: &http.Client{Timeout: 10 * time.Second}}
 	h.setStock("pg-kill", 10000)
 
@@ -140,8 +137,7 @@ func stopMidLoadAndRestart(t *testing.T, sig syscall.Signal) {
 		t.Fatalf("only %d orders accepted before the kill", len(ids))
 	}
 
-	startChild(t, env)
-	waitReady(t, base)
+	h.base = startChild(t, env).base(t)
 	for _, id := range ids {
 		if !h.reaches(id, "confirmed", 60*time.Second) {
 			v, _ := h.getOrder(id)

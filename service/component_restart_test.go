@@ -62,12 +62,12 @@ func placeOrders(t *testing.T, base string, attempts, workers int, sku string, o
 
 func TestBrokerRestartMidStreamLosesAndDoublesNothing(t *testing.T) {
 	t.Parallel()
-	addr := freeAddr(t)
 	dir := t.TempDir()
-	broker, err := kafka.StartEmbedded(addr, 4, dir)
+	broker, err := kafka.StartEmbedded("127.0.0.1:0", 4, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr := broker.Addr() // restarted on this very port below
 	var brokerMu sync.Mutex
 	defer func() { brokerMu.Lock(); broker.Close(); brokerMu.Unlock() }()
 
@@ -157,8 +157,26 @@ func startChild(t *testing.T, env map[string]string) *child {
 	return c
 }
 
-func waitReady(t *testing.T, base string) {
+// base waits for the child's ready log line and returns its API's base URL: the child
+// listens on a port of its own choosing (HTTP_ADDR 127.0.0.1:0), so no port can be taken
+// between picking it and binding it.
+func (c *child) base(t *testing.T) string {
 	t.Helper()
+	var addr string
+	eventually(t, 30*time.Second, "the service's ready line", func() (bool, string) {
+		for _, line := range strings.Split(c.output.String(), "\n") {
+			var rec struct {
+				Msg  string `json:"msg"`
+				HTTP string `json:"http"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "orders-service ready" {
+				addr = rec.HTTP
+				return true, ""
+			}
+		}
+		return false, tail(c.output.String(), 500)
+	})
+	base := "http://" + addr
 	eventually(t, 30*time.Second, base+" ready", func() (bool, string) {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
@@ -167,22 +185,21 @@ func waitReady(t *testing.T, base string) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, resp.Status
 	})
+	return base
 }
 
 func TestSIGTERMWithMessagesInFlightExitsCleanlyAndLosesNothing(t *testing.T) {
 	t.Parallel()
-	brokerAddr := freeAddr(t)
-	broker, err := kafka.StartEmbedded(brokerAddr, 4, "")
+	broker, err := kafka.StartEmbedded("127.0.0.1:0", 4, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer broker.Close()
-	httpAddr := freeAddr(t)
-	env := map[string]string{"KAFKA_BROKERS": brokerAddr, "HTTP_ADDR": httpAddr, "SHUTDOWN_TIMEOUT": "5s", "LOG_LEVEL": "info"}
-	base := "http://" + httpAddr
+	brokerAddr := broker.Addr()
+	env := map[string]string{"KAFKA_BROKERS": brokerAddr, "SHUTDOWN_TIMEOUT": "5s", "LOG_LEVEL": "info"}
 
 	first := startChild(t, env)
-	waitReady(t, base)
+	base := first.base(t)
 	var sent sync.Once
 	var signalled time.Time
 	ids := placeOrders(t, base, 300, 8, "sku-term", func(i int) {
@@ -214,7 +231,7 @@ func TestSIGTERMWithMessagesInFlightExitsCleanlyAndLosesNothing(t *testing.T) {
 	// After a restart, every order answered 202 has been placed: those handled before the
 	// shutdown, and those whose command was still in Kafka, uncommitted.
 	second := startChild(t, env)
-	waitReady(t, base)
+	second.base(t)
 	c := kafkaClient(t, []string{brokerAddr}, "orders.events")
 	missing := func(rs []*kgo.Record) []string {
 		placed := map[string]bool{}

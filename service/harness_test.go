@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -360,16 +359,6 @@ func describe(recs []*kgo.Record) string {
 		fmt.Fprintf(&b, "\n  %s/%d@%d key=%s type=%s", r.Topic, r.Partition, r.Offset, r.Key, header(r, "type"))
 	}
 	return b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // syncBuffer collects logs from many goroutines.
