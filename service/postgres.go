@@ -15,6 +15,7 @@ import (
 	"github.com/example/orders-service/app/query"
 	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
+	"github.com/example/orders-service/ports/messaging"
 )
 
 // durable is the PostgreSQL mode: state in the database, messages caused by a handler
@@ -50,7 +51,7 @@ func openDurable(ctx context.Context, cfg Config, kafkaPub message.Publisher, lo
 
 // outbox is the publisher handlers send through: into the outbox shard of each message.
 func (d *durable) outbox(direct message.Publisher, logger watermill.LoggerAdapter) message.Publisher {
-	return postgres.OutboxPublisher{Direct: direct, Shards: len(d.relays), Logger: logger}
+	return postgres.OutboxPublisher{Direct: direct, Shards: len(d.relays), Key: messaging.PartitionKey, Logger: logger}
 }
 
 // runRelays runs every relay until closed; the first one to stop reports why.

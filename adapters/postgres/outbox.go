@@ -19,17 +19,13 @@ import (
 // order pass through one relay, in commit order, and reach Kafka in that order.
 func outboxTopic(shard int) string { return fmt.Sprintf("outbox_%d", shard) }
 
-// PartitionKeyMetadata is the metadata key holding a message's Kafka key (set by the
-// messaging port); the outbox shards by it.
-const PartitionKeyMetadata = "partition_key"
-
-func shardOf(msg *message.Message, shards int) int {
-	if shards <= 1 {
+func (p OutboxPublisher) shardOf(msg *message.Message) int {
+	if p.Shards <= 1 {
 		return 0
 	}
 	h := fnv.New32a()
-	_, _ = h.Write([]byte(msg.Metadata.Get(PartitionKeyMetadata)))
-	return int(h.Sum32() % uint32(shards))
+	_, _ = h.Write([]byte(p.Key(msg)))
+	return int(h.Sum32() % uint32(p.Shards))
 }
 
 var outboxSchema = wsql.DefaultPostgreSQLSchema{}
@@ -41,6 +37,8 @@ var outboxSchema = wsql.DefaultPostgreSQLSchema{}
 type OutboxPublisher struct {
 	Direct message.Publisher
 	Shards int // as many as relays run; at least 1
+	// Key returns a message's Kafka key, which picks its shard (required with Shards > 1).
+	Key    func(*message.Message) string
 	Logger watermill.LoggerAdapter
 }
 
@@ -59,7 +57,7 @@ func (p OutboxPublisher) Publish(topic string, msgs ...*message.Message) error {
 		}
 		// The envelope keeps the destination topic, UUID and metadata (correlation,
 		// causation, type, partition key), so the relayed message is the one sent.
-		enveloped := forwarder.NewPublisher(sqlPub, forwarder.PublisherConfig{ForwarderTopic: outboxTopic(shardOf(msg, p.Shards))})
+		enveloped := forwarder.NewPublisher(sqlPub, forwarder.PublisherConfig{ForwarderTopic: outboxTopic(p.shardOf(msg))})
 		if err := enveloped.Publish(topic, msg); err != nil {
 			return fmt.Errorf("writing %s to the outbox: %w", msg.UUID, err)
 		}

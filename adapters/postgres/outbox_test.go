@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -200,5 +202,64 @@ func TestPruneInboxForgetsOnlyOldEntries(t *testing.T) {
 	}
 	if len(left) != 1 || left[0] != "recent" {
 		t.Fatalf("left %v, want [recent]", left)
+	}
+}
+
+// TestOneKeyStaysInOneOutboxShard: messages of one order pass through one relay, which is
+// what keeps them in order on their way to Kafka.
+func TestOneKeyStaysInOneOutboxShard(t *testing.T) {
+	pool := newDB(t, 4)
+	ctx := context.Background()
+	const shards = 4
+	for shard := range shards {
+		if _, err := postgres.NewRelay(ctx, pool, shard, nil, watermill.NopLogger{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outbox := postgres.OutboxPublisher{Shards: shards, Key: func(m *message.Message) string { return m.Metadata.Get("partition_key") }, Logger: watermill.NopLogger{}}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		msg := message.NewMessage(watermill.NewUUID(), []byte("{}"))
+		msg.Metadata.Set("partition_key", fmt.Sprintf("order-%d", i%8))
+		msg.SetContext(postgres.WithTx(ctx, tx))
+		if err := outbox.Publish("orders.events", msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	used := 0
+	for shard := range shards {
+		rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT payload FROM "watermill_outbox_%d"`, shard))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := map[string]int{}
+		for rows.Next() {
+			var payload []byte
+			if err := rows.Scan(&payload); err != nil {
+				t.Fatal(err)
+			}
+			var env struct{ Metadata map[string]string }
+			if err := json.Unmarshal(payload, &env); err != nil {
+				t.Fatal(err)
+			}
+			keys[env.Metadata["partition_key"]]++
+		}
+		for k, n := range keys {
+			if n != 5 {
+				t.Errorf("shard %d holds %d of the 5 messages of %s: one key must stay in one shard", shard, n, k)
+			}
+		}
+		if len(keys) > 0 {
+			used++
+		}
+	}
+	if used < 2 {
+		t.Errorf("8 keys landed in %d of %d shards; they should spread", used, shards)
 	}
 }
