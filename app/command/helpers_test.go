@@ -1,8 +1,6 @@
 package command_test
 
 import (
-	"context"
-	"errors"
 	"reflect"
 	"sync"
 	"testing"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/example/orders-service/adapters/memory"
 	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/app/bus/bustest"
 	"github.com/example/orders-service/app/command"
 	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
@@ -17,58 +16,10 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-var errBusDown = errors.New("bus down")
+var errBusDown = bustest.ErrDown
 
 // fakeBus records what is sent and published, and fails the next N calls when told to.
-type fakeBus struct {
-	mu          sync.Mutex
-	sent        []bus.Message
-	published   []bus.Message
-	failSend    int
-	failPublish int
-}
-
-var (
-	_ bus.CommandSender  = (*fakeBus)(nil)
-	_ bus.EventPublisher = (*fakeBus)(nil)
-)
-
-func (b *fakeBus) Send(_ context.Context, cmd bus.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.failSend > 0 {
-		b.failSend--
-		return errBusDown
-	}
-	b.sent = append(b.sent, cmd)
-	return nil
-}
-
-func (b *fakeBus) Publish(_ context.Context, events ...bus.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.failPublish > 0 {
-		b.failPublish--
-		return errBusDown
-	}
-	b.published = append(b.published, events...)
-	return nil
-}
-
-func (b *fakeBus) FailPublish(n int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.failPublish = n
-}
-
-// Published returns what was published since the last call and forgets it.
-func (b *fakeBus) Published() []bus.Message {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := b.published
-	b.published = nil
-	return out
-}
+type fakeBus = bustest.Recorder
 
 // clock is a settable test clock.
 type clock struct {

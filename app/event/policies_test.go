@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/app/bus/bustest"
 	"github.com/example/orders-service/app/command"
 	"github.com/example/orders-service/app/event"
 	"github.com/example/orders-service/domain/order"
@@ -17,38 +17,7 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-var errBusDown = errors.New("bus down")
-
-// fakeBus records what is sent and published, and fails the next N sends when told to.
-type fakeBus struct {
-	mu        sync.Mutex
-	sent      []bus.Message
-	published []bus.Message
-	failSend  int
-}
-
-var (
-	_ bus.CommandSender  = (*fakeBus)(nil)
-	_ bus.EventPublisher = (*fakeBus)(nil)
-)
-
-func (b *fakeBus) Send(_ context.Context, cmd bus.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.failSend > 0 {
-		b.failSend--
-		return errBusDown
-	}
-	b.sent = append(b.sent, cmd)
-	return nil
-}
-
-func (b *fakeBus) Publish(_ context.Context, events ...bus.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.published = append(b.published, events...)
-	return nil
-}
+var errBusDown = bustest.ErrDown
 
 func TestPolicies(t *testing.T) {
 	t.Parallel()
@@ -98,13 +67,14 @@ func TestPolicies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			b := &fakeBus{failSend: 1}
+			b := &bustest.Recorder{}
+			b.FailSend(1)
 			err := tt.handle(t.Context(), b)
 			if !errors.Is(err, errBusDown) {
 				t.Fatalf("with the bus down: %v, want the bus error", err)
 			}
-			if len(b.sent) != 0 {
-				t.Fatalf("sent %v while the bus was down", b.sent)
+			if sent := b.Sent(); len(sent) != 0 {
+				t.Fatalf("sent %v while the bus was down", sent)
 			}
 			// A redelivered event sends again: the command handler is the idempotent one.
 			for range 2 {
@@ -112,8 +82,8 @@ func TestPolicies(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if want := []bus.Message{tt.want, tt.want}; !reflect.DeepEqual(b.sent, want) {
-				t.Fatalf("sent %#v, want %#v", b.sent, want)
+			if want, sent := []bus.Message{tt.want, tt.want}, b.Sent(); !reflect.DeepEqual(sent, want) {
+				t.Fatalf("sent %#v, want %#v", sent, want)
 			}
 			if tt.want.PartitionKey() != "o-1" {
 				t.Fatalf("command keyed by %q, want the order ID", tt.want.PartitionKey())
