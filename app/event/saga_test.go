@@ -147,6 +147,8 @@ func (l *loopback) deliver(ctx context.Context, env envelope) error {
 		return c.ReserveStock.Handle(ctx, m)
 	case command.ReleaseStock:
 		return c.ReleaseStock.Handle(ctx, m)
+	case command.ShipStock:
+		return c.ShipStock.Handle(ctx, m)
 	case command.SetStockLevel:
 		return c.SetStockLevel.Handle(ctx, m)
 	case order.OrderPlaced:
@@ -158,14 +160,14 @@ func (l *loopback) deliver(ctx context.Context, env envelope) error {
 	case order.OrderCancelled:
 		return errors.Join(e.ReleaseStockOnOrderCancelled.Handle(ctx, m), e.OrderProjection.OnCancelled(ctx, m))
 	case order.OrderShipped:
-		return e.OrderProjection.OnShipped(ctx, m)
+		return errors.Join(e.ShipStockOnOrderShipped.Handle(ctx, m), e.OrderProjection.OnShipped(ctx, m))
 	case order.OrderCommandRefused:
 		return e.OrderProjection.OnCommandRefused(ctx, m)
 	case stock.StockReserved:
 		return e.ConfirmOrderOnStockReserved.Handle(ctx, m)
 	case stock.StockReservationFailed:
 		return e.RejectOrderOnReservationFailed.Handle(ctx, m)
-	case stock.StockReleased, stock.StockLevelSet:
+	case stock.StockReleased, stock.StockShipped, stock.StockLevelSet:
 		return nil
 	}
 	return fmt.Errorf("no handler for %T", env.m)
@@ -239,7 +241,8 @@ func TestSaga(t *testing.T) {
 				l.send(t, command.ShipOrder{OrderID: "o-1"})
 				l.pump(t, 2)
 			},
-			wantStatus: order.StatusShipped, wantA: level{5, 2, 3},
+			// The shipped units leave the stock: on hand and reserved drop by 2.
+			wantStatus: order.StatusShipped, wantA: level{3, 0, 3},
 		},
 	}
 	for _, tt := range tests {
