@@ -46,6 +46,7 @@ func TestGroupDispatch(t *testing.T) {
 		{name: "commands: missing type", strict: true, payload: `{"id":"o-1"}`, want: permanent},
 		{name: "events: missing type", payload: `{"id":"o-1"}`, want: permanent},
 		{name: "commands: unknown type", strict: true, typ: "orders.Unknown.v1", payload: `{}`, want: permanent, errContains: `"orders.Unknown.v1"`},
+		{name: "field names match exactly", typ: "orders.X.v1", payload: `{"ID":"o-5","note":"n"}`, want: ok, wantHandled: []fakeCmd{{Note: "n"}}},
 		{name: "events: unknown type ignored", typ: "orders.Unknown.v1", payload: `{}`, want: ok},
 		{name: "commands: handler error passed through", strict: true, typ: "orders.X.v1", payload: `{"id":"o-3"}`, handlerErr: errBoom, want: transient, wantHandled: []fakeCmd{{ID: "o-3"}}},
 		{name: "events: handler error passed through", typ: "orders.X.v1", payload: `{"id":"o-4"}`, handlerErr: fmt.Errorf("wrapped: %w", errBoom), want: transient, wantHandled: []fakeCmd{{ID: "o-4"}}},
@@ -180,6 +181,37 @@ func TestRegistrationPanics(t *testing.T) {
 			r := &Registry{}
 			tt.first(r, "dup")
 			mustPanic(t, "dup", func() { tt.second(r, "dup") })
+		})
+	}
+}
+
+func TestSkipIgnored(t *testing.T) {
+	r := &Registry{topics: Topics{Prefix: "p."}}
+	cmds := r.Commands("cmds", OrdersContext)
+	Handle(cmds, func(context.Context, fakeCmd) error { return nil })
+	evts := r.Events("evts", OrdersContext)
+	Handle(evts, func(context.Context, fakeCmd) error { return nil })
+	tests := []struct {
+		name        string
+		group       *Group
+		typ         string
+		wantSkipped bool
+	}{
+		{name: "event without handler in its group", group: evts, typ: "orders.Unknown.v1", wantSkipped: true},
+		{name: "event with a handler", group: evts, typ: "orders.X.v1"},
+		{name: "event without type goes on, to be poisoned", group: evts},
+		{name: "unknown command goes on, to be poisoned", group: cmds, typ: "orders.Unknown.v1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reached := false
+			next := func(*message.Message) ([]*message.Message, error) { reached = true; return nil, nil }
+			if _, err := tt.group.skipIgnored(next)(newMsg(tt.typ, `{}`)); err != nil {
+				t.Fatal(err)
+			}
+			if reached == tt.wantSkipped {
+				t.Errorf("rest of the chain reached = %v, want %v", reached, !tt.wantSkipped)
+			}
 		})
 	}
 }

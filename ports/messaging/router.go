@@ -47,6 +47,7 @@ type Router struct {
 }
 
 // NewRouter builds the router. Middleware, outermost first:
+//  0. events the consuming group has no handler for are acknowledged at once;
 //  1. correlation ID into ctx and logs (and onto every message sent, via the buses);
 //  2. poison queue, for what fails after retries or at once when permanent. It must sit
 //     outside retry, or retries would be skipped;
@@ -68,6 +69,8 @@ func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSu
 	if err != nil {
 		return nil, fmt.Errorf("creating poison queue middleware: %w", err)
 	}
+	registry := &Registry{topics: cfg.Topics}
+	registerHandlers(registry, a)
 	stack := []message.HandlerMiddleware{
 		correlate(logger),
 		poison,
@@ -88,18 +91,31 @@ func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSu
 	if cfg.UnitOfWork != nil {
 		stack = append(stack, cfg.UnitOfWork)
 	}
-	r.AddMiddleware(append(stack, middleware.Recoverer)...)
+	stack = append(stack, middleware.Recoverer)
 
-	registry := &Registry{topics: cfg.Topics}
-	registerHandlers(registry, a)
 	for _, g := range registry.groups {
 		sub, err := newSubscriber(cfg.ConsumerGroupPrefix + g.name)
 		if err != nil {
 			return nil, err
 		}
-		r.AddConsumerHandler(g.name, g.topic, sub, g.dispatch)
+		r.AddConsumerHandler(g.name, g.topic, sub, chain(g, stack))
 	}
 	return &Router{Router: r}, nil
+}
+
+// chain is the group's handler behind the middleware stack (outermost first), itself behind
+// the group's filter of ignored events. The stack is composed here rather than as router
+// middleware so that the filter can sit outside it.
+func chain(g *Group, stack []message.HandlerMiddleware) message.NoPublishHandlerFunc {
+	h := func(msg *message.Message) ([]*message.Message, error) { return nil, g.dispatch(msg) }
+	for i := len(stack) - 1; i >= 0; i-- {
+		h = stack[i](h)
+	}
+	h = g.skipIgnored(h)
+	return func(msg *message.Message) error {
+		_, err := h(msg)
+		return err
+	}
 }
 
 // Ready reports whether every handler is running.
