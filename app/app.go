@@ -27,7 +27,8 @@ type Events struct {
 
 // Queries are the read-side use cases.
 type Queries struct {
-	Order  query.OrderHandler
-	Orders query.OrdersHandler
-	Stock  query.StockHandler
+	Order     query.OrderHandler
+	WaitOrder query.WaitOrderHandler
+	Orders    query.OrdersHandler
+	Stock     query.StockHandler
 }

@@ -16,6 +16,7 @@ type Adapters struct {
 	Orders    order.Repository
 	Stock     stock.Repository
 	ReadModel query.OrderReadModel
+	Changes   query.OrderChanges // signals changes of ReadModel's views; nil: waits poll
 	Commands  bus.CommandSender
 	Events    bus.EventPublisher
 	Clock     func() time.Time // nil means time.Now
@@ -34,9 +35,10 @@ func New(a Adapters) Application {
 			OrderProjection:                event.OrderProjection{ReadModel: a.ReadModel},
 		},
 		Queries: Queries{
-			Order:  query.OrderHandler{ReadModel: a.ReadModel},
-			Orders: query.OrdersHandler{ReadModel: a.ReadModel},
-			Stock:  query.StockHandler{Stock: a.Stock},
+			Order:     query.OrderHandler{ReadModel: a.ReadModel},
+			WaitOrder: query.WaitOrderHandler{ReadModel: a.ReadModel, Changes: a.Changes},
+			Orders:    query.OrdersHandler{ReadModel: a.ReadModel},
+			Stock:     query.StockHandler{Stock: a.Stock},
 		},
 	}
 }

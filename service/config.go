@@ -15,7 +15,8 @@ import (
 // Config is everything the service reads from its environment. Each field names its
 // variable; README.md has the same table.
 type Config struct {
-	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8080"`
+	HTTPAddr    string        `env:"HTTP_ADDR" envDefault:":8080"`
+	HTTPMaxWait time.Duration `env:"HTTP_MAX_WAIT" envDefault:"30s"`
 
 	KafkaBrokers           []string      `env:"KAFKA_BROKERS" envSeparator:","`
 	KafkaEmbeddedAddr      string        `env:"KAFKA_EMBEDDED_ADDR" envDefault:"127.0.0.1:9092"`
@@ -50,6 +51,9 @@ type Config struct {
 	RetryMaxElapsedTime  time.Duration `env:"RETRY_MAX_ELAPSED_TIME" envDefault:"30s"`
 }
 
+// maxHTTPMaxWait bounds HTTP_MAX_WAIT: a waiting request holds a connection.
+const maxHTTPMaxWait = 10 * time.Minute
+
 // LoadConfig reads the environment and validates it. Errors name the variable.
 func LoadConfig() (Config, error) {
 	return parseConfig(env.Options{})
@@ -80,6 +84,8 @@ func (c Config) validate() error {
 		}
 	}
 	check(validAddr(c.HTTPAddr), "HTTP_ADDR %q is not a host:port address", c.HTTPAddr)
+	check(c.HTTPMaxWait >= 0 && c.HTTPMaxWait <= maxHTTPMaxWait && c.HTTPMaxWait%time.Second == 0,
+		"HTTP_MAX_WAIT must be whole seconds from 0s (no waiting) to %s, got %s", maxHTTPMaxWait, c.HTTPMaxWait)
 	for _, b := range c.KafkaBrokers {
 		check(validAddr(strings.TrimSpace(b)) && strings.TrimSpace(b) != "", "KAFKA_BROKERS entry %q is not a host:port address", b)
 	}

@@ -21,8 +21,9 @@ import (
 // durable is the PostgreSQL mode: state in the database, messages caused by a handler
 // written to the outbox in the handler's transaction and relayed to Kafka.
 type durable struct {
-	pool   *pgxpool.Pool
-	relays []*postgres.Relay // one per outbox shard
+	pool    *pgxpool.Pool
+	relays  []*postgres.Relay             // one per outbox shard
+	changes *postgres.OrderChangeListener // nil until orderChanges
 }
 
 func openDurable(ctx context.Context, cfg Config, kafkaPub message.Publisher, logger watermill.LoggerAdapter) (*durable, error) {
@@ -75,6 +76,13 @@ func (d *durable) readModel() query.OrderReadModel       { return postgres.NewOr
 func (d *durable) ready(ctx context.Context) error       { return postgres.Ping(ctx, d.pool) }
 func (d *durable) unitOfWork() message.HandlerMiddleware { return postgres.UnitOfWork(d.pool) }
 
+// orderChanges starts listening for changes of order views (on a connection of its own),
+// so long-polling readers wake up; close stops it.
+func (d *durable) orderChanges(logger *slog.Logger) query.OrderChanges {
+	d.changes = postgres.StartOrderChangeListener(d.pool, logger)
+	return d.changes
+}
+
 // pruneInbox forgets old processed-message records every interval until ctx ends.
 func (d *durable) pruneInbox(ctx context.Context, every, olderThan time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(every)
@@ -95,5 +103,8 @@ func (d *durable) pruneInbox(ctx context.Context, every, olderThan time.Duration
 }
 
 func (d *durable) close() {
+	if d.changes != nil {
+		d.changes.Close()
+	}
 	d.pool.Close()
 }

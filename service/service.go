@@ -109,6 +109,7 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 
 	checks = append(checks, httpport.ReadinessCheck{Name: "router", Check: s.router.Ready})
 	api := httpport.NewServer(buses, application.Queries, checks, s.logger)
+	api.SetMaxWait(cfg.HTTPMaxWait)
 	if cfg.DebugPprof {
 		api.EnableProfiling()
 		s.logger.Warn("profiling endpoints enabled at /debug/pprof/ (DEBUG_PPROF)")
@@ -120,6 +121,9 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	// A long poll (GET /orders/{id} with Prefer: wait) extends its own read and write
+	// deadlines past these timeouts; on shutdown it is answered at once.
+	s.http.RegisterOnShutdown(api.StopWaiting)
 	if s.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listening for HTTP on %s (HTTP_ADDR): %w", cfg.HTTPAddr, err)
 	}
@@ -139,12 +143,13 @@ func (s *Service) openState(ctx context.Context, opts Options, logger watermill.
 		if s.durable, err = openDurable(ctx, s.cfg, s.pub, logger); err != nil {
 			return app.Adapters{}, nil, nil, err
 		}
-		adapters = app.Adapters{Orders: s.durable.orders(), Stock: s.durable.stock(), ReadModel: s.durable.readModel()}
+		adapters = app.Adapters{Orders: s.durable.orders(), Stock: s.durable.stock(), ReadModel: s.durable.readModel(), Changes: s.durable.orderChanges(s.logger)}
 		busPublisher = s.durable.outbox(s.pub, logger)
 		unitOfWork = s.durable.unitOfWork()
 		s.logger.Info("state: PostgreSQL, with transactional outbox and inbox")
 	} else {
-		adapters = app.Adapters{Orders: memory.NewOrderRepository(), Stock: memory.NewStockRepository(), ReadModel: memory.NewOrderReadModel()}
+		readModel := memory.NewOrderReadModel()
+		adapters = app.Adapters{Orders: memory.NewOrderRepository(), Stock: memory.NewStockRepository(), ReadModel: readModel, Changes: readModel}
 		s.logger.Info("state: in-memory repositories and read model; they are empty at every start")
 	}
 	if opts.WrapOrders != nil {

@@ -12,18 +12,33 @@ import (
 const maxRefusals = 20
 
 // OrderReadModel keeps order views in a map, and their IDs in creation order so a listing
-// newest first needs no sort.
+// newest first needs no sort. It implements query.OrderChanges too: a change of a view
+// wakes the waiters of that order.
 type OrderReadModel struct {
-	mu    sync.RWMutex
-	views map[string]*query.OrderView
-	order []string
+	mu      sync.RWMutex
+	views   map[string]*query.OrderView
+	order   []string
+	changes OrderChanges
 }
+
+var (
+	_ query.OrderReadModel = (*OrderReadModel)(nil)
+	_ query.OrderChanges   = (*OrderReadModel)(nil)
+)
 
 func NewOrderReadModel() *OrderReadModel {
 	return &OrderReadModel{views: make(map[string]*query.OrderView)}
 }
 
 func (m *OrderReadModel) Apply(ctx context.Context, orderID string, version int, change func(*query.OrderView)) error {
+	if m.apply(orderID, version, change) {
+		m.changes.Signal(orderID)
+	}
+	return nil
+}
+
+// apply reports whether it changed the view.
+func (m *OrderReadModel) apply(orderID string, version int, change func(*query.OrderView)) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.views[orderID]
@@ -33,26 +48,40 @@ func (m *OrderReadModel) Apply(ctx context.Context, orderID string, version int,
 		m.order = append(m.order, orderID)
 	}
 	if v.Version >= version {
-		return nil
+		return false
 	}
 	change(v)
-	return nil
+	return true
 }
 
 func (m *OrderReadModel) AddRefusal(ctx context.Context, orderID string, r query.Refusal) error {
+	if m.addRefusal(orderID, r) {
+		m.changes.Signal(orderID)
+	}
+	return nil
+}
+
+// addRefusal reports whether it recorded the refusal.
+func (m *OrderReadModel) addRefusal(orderID string, r query.Refusal) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.views[orderID]
 	if !ok || slices.ContainsFunc(v.Refusals, func(seen query.Refusal) bool {
 		return seen == r || (r.CommandID != "" && seen.CommandID == r.CommandID)
 	}) {
-		return nil
+		return false
 	}
 	v.Refusals = append(v.Refusals, r)
 	if len(v.Refusals) > maxRefusals {
 		v.Refusals = slices.Delete(v.Refusals, 0, len(v.Refusals)-maxRefusals)
 	}
-	return nil
+	return true
+}
+
+// Changed registers a waiter of orderID, signalled after a change of its view; see
+// OrderChanges.
+func (m *OrderReadModel) Changed(orderID string) (<-chan struct{}, func()) {
+	return m.changes.Changed(orderID)
 }
 
 func (m *OrderReadModel) Get(ctx context.Context, orderID string) (query.OrderView, error) {

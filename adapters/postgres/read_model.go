@@ -18,8 +18,15 @@ const maxRefusals = 20
 
 // OrderReadModel keeps order views in the order_views table. Apply and AddRefusal lock the
 // view's row (or, for a view not stored yet, an advisory lock on its ID) so each is atomic
-// per order; a view's version only ever grows.
+// per order; a view's version only ever grows. Each change of a view is announced on
+// OrderViewsChannel when its transaction commits; OrderChangeListener hears it.
 type OrderReadModel struct{ pool *pgxpool.Pool }
+
+// notifyStoredSQL completes a statement whose CTE "stored" returns the IDs of the views it
+// wrote: it announces each on OrderViewsChannel. PostgreSQL queues a notification at
+// commit, under a database-wide lock held through the commit: transactions that notify
+// commit one at a time.
+const notifyStoredSQL = `SELECT pg_notify('` + OrderViewsChannel + `', id) FROM stored`
 
 var _ query.OrderReadModel = (*OrderReadModel)(nil)
 
@@ -60,13 +67,17 @@ func (m *OrderReadModel) Apply(ctx context.Context, orderID string, version int,
 			items = append(items, lineJSON(it))
 		}
 		// The version condition repeats the check above in SQL: a stale version never
-		// overwrites a newer view, whatever happened in between.
-		_, err = tx.Exec(ctx, `INSERT INTO order_views (id, customer_id, items, status, reason, version, created_at, updated_at, refusals)
+		// overwrites a newer view, whatever happened in between. A row written is
+		// announced to the listeners (pg_notify in this transaction: on commit only).
+		_, err = tx.Exec(ctx, `WITH stored AS (
+			INSERT INTO order_views (id, customer_id, items, status, reason, version, created_at, updated_at, refusals)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, items = EXCLUDED.items,
 				status = EXCLUDED.status, reason = EXCLUDED.reason, version = EXCLUDED.version,
 				created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, refusals = EXCLUDED.refusals
-			WHERE order_views.version < $10`,
+			WHERE order_views.version < $10
+			RETURNING id)
+			`+notifyStoredSQL,
 			orderID, v.CustomerID, items, string(v.Status), v.Reason, v.Version, v.CreatedAt, v.UpdatedAt,
 			refusalsJSON(v.Refusals), version)
 		if err != nil {
@@ -96,7 +107,7 @@ func (m *OrderReadModel) AddRefusal(ctx context.Context, orderID string, r query
 		if len(stored) > maxRefusals {
 			stored = stored[len(stored)-maxRefusals:]
 		}
-		if _, err := tx.Exec(ctx, `UPDATE order_views SET refusals = $2 WHERE id = $1`, orderID, stored); err != nil {
+		if _, err := tx.Exec(ctx, `WITH stored AS (UPDATE order_views SET refusals = $2 WHERE id = $1 RETURNING id) `+notifyStoredSQL, orderID, stored); err != nil {
 			return fmt.Errorf("storing refusals of order %s: %w", orderID, err)
 		}
 		return nil

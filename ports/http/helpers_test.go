@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -70,27 +71,89 @@ func (f *fakeSender) attemptCount() int {
 
 // env is one server over a fake command sender and the real in-memory read side.
 type env struct {
-	t      *testing.T
-	srv    *httptest.Server
-	sender *fakeSender
-	orders *memory.OrderReadModel
-	stock  *memory.StockRepository
+	t       *testing.T
+	srv     *httptest.Server
+	server  *Server
+	sender  *fakeSender
+	orders  *memory.OrderReadModel
+	changes *spyChanges
+	stock   *memory.StockRepository
+}
+
+// envOptions adjust a test server; zero values keep the defaults.
+type envOptions struct {
+	maxWait time.Duration // SetMaxWait, when set; negative: SetMaxWait(0)
+	// timeout, when set, is the http.Server's ReadTimeout and WriteTimeout.
+	timeout time.Duration
 }
 
 func newEnv(t *testing.T, checks ...ReadinessCheck) *env {
 	t.Helper()
+	return newEnvWith(t, envOptions{}, checks...)
+}
+
+func newEnvWith(t *testing.T, opts envOptions, checks ...ReadinessCheck) *env {
+	t.Helper()
 	sender := &fakeSender{}
 	orders := memory.NewOrderReadModel()
+	changes := &spyChanges{OrderChanges: orders, subscribed: make(chan string, 100), released: make(chan string, 100)}
 	stockRepo := memory.NewStockRepository()
 	queries := app.Queries{
-		Order:  query.OrderHandler{ReadModel: orders},
-		Orders: query.OrdersHandler{ReadModel: orders},
-		Stock:  query.StockHandler{Stock: stockRepo},
+		Order:     query.OrderHandler{ReadModel: orders},
+		WaitOrder: query.WaitOrderHandler{ReadModel: orders, Changes: changes},
+		Orders:    query.OrdersHandler{ReadModel: orders},
+		Stock:     query.StockHandler{Stock: stockRepo},
 	}
 	s := NewServer(sender, queries, checks, slog.New(slog.DiscardHandler))
-	srv := httptest.NewServer(s.Handler())
+	switch {
+	case opts.maxWait < 0:
+		s.SetMaxWait(0)
+	case opts.maxWait > 0:
+		s.SetMaxWait(opts.maxWait)
+	}
+	srv := httptest.NewUnstartedServer(s.Handler())
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = opts.timeout, opts.timeout
+	srv.Config.RegisterOnShutdown(s.StopWaiting)
+	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, sender: sender, orders: orders, stock: stockRepo}
+	return &env{t: t, srv: srv, server: s, sender: sender, orders: orders, changes: changes, stock: stockRepo}
+}
+
+// spyChanges reports every subscription of a waiting request, and its release.
+type spyChanges struct {
+	query.OrderChanges
+	subscribed chan string
+	released   chan string
+}
+
+func (s *spyChanges) Changed(orderID string) (<-chan struct{}, func()) {
+	ch, release := s.OrderChanges.Changed(orderID)
+	notify(s.subscribed, orderID)
+	var once sync.Once
+	return ch, func() {
+		release()
+		once.Do(func() { notify(s.released, orderID) })
+	}
+}
+
+// notify sends without blocking: a test that does not read never holds up the server.
+func notify(ch chan<- string, v string) {
+	select {
+	case ch <- v:
+	default:
+	}
+}
+
+// waitFor returns the next value of ch, failing the test when none comes in time.
+func waitFor(t *testing.T, ch <-chan string, what string) string {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		return ""
+	}
 }
 
 // spec is the embedded OpenAPI document, loaded and validated once.

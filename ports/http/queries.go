@@ -55,17 +55,35 @@ func toOrderResponse(v query.OrderView) orderResponse {
 	return r
 }
 
+// getOrder answers with the order and its ETag; 304 when If-None-Match has that ETag.
+// With `Prefer: wait=N` it first waits, up to N seconds (bounded by the maximum), for the
+// order to exist with an ETag If-None-Match does not have: a long poll.
 func (s *Server) getOrder(c echo.Context) error {
 	orderID, err := parseOrderID(c.Param("id"))
 	if err != nil {
 		return err
 	}
-	v, err := s.queries.Order.Handle(c.Request().Context(), orderID)
+	req := c.Request()
+	inm := parseIfNoneMatch(req.Header)
+	var v query.OrderView
+	if wait := s.honouredWait(req.Header); wait > 0 {
+		c.Response().Header().Set(preferenceAppliedHeader, "wait="+strconv.FormatInt(int64(wait/time.Second), 10))
+		v, err = s.waitOrder(c, orderID, inm, wait)
+	} else {
+		v, err = s.queries.Order.Handle(req.Context(), orderID)
+	}
 	if errors.Is(err, query.ErrNotFound) {
 		return newProblem(http.StatusNotFound, "no order "+orderID+" (an order just accepted appears within moments)")
 	}
 	if err != nil {
+		if req.Context().Err() != nil {
+			return nil // the client went away: nobody to answer
+		}
 		return err
+	}
+	c.Response().Header().Set("ETag", etag(v))
+	if inm.match(v.Revision()) {
+		return c.NoContent(http.StatusNotModified)
 	}
 	return c.JSON(http.StatusOK, toOrderResponse(v))
 }

@@ -31,6 +31,10 @@ type Server struct {
 	queries  app.Queries
 	checks   []ReadinessCheck
 	logger   *slog.Logger
+
+	maxWait      time.Duration      // bound on `Prefer: wait`
+	waitsStopped context.Context    // done once StopWaiting was called
+	stopWaits    context.CancelFunc // ends waitsStopped
 }
 
 // NewServer builds the API. Commands go out through commands (Kafka); reads come from queries.
@@ -38,7 +42,8 @@ func NewServer(commands bus.CommandSender, queries app.Queries, checks []Readine
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, commands: commands, queries: queries, checks: checks, logger: logger}
+	s := &Server{echo: e, commands: commands, queries: queries, checks: checks, logger: logger, maxWait: DefaultMaxWait}
+	s.waitsStopped, s.stopWaits = context.WithCancel(context.Background())
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(correlation)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}))
