@@ -11,33 +11,60 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// apiClient speaks the service's HTTP API with its own connection pool.
+// apiClient speaks the service's HTTP API. Commands and stock reads go through one
+// connection pool, the long-polls of GET /orders/{id} through another: over HTTP/1.1 a
+// request the service holds for seconds holds its connection all that time, and with its
+// own pool a wait can never take a connection a POST needs.
 type apiClient struct {
-	base string
-	http *http.Client
+	base    string
+	baseURL *url.URL
+	http    *http.Client // commands and plain reads
+	watch   *http.Client // long-polls of GET /orders/{id}
+	wait    time.Duration
 }
 
-// newAPIClient sizes the idle pool so that every request that may be in flight at once
-// can keep its connection: a smaller pool closes connections under load and fills the
-// machine with TIME_WAIT sockets.
-func newAPIClient(base string, maxConns int, timeout time.Duration) *apiClient {
-	tr := &http.Transport{
+// newAPIClient sizes each pool for every request that may be in flight on it at once:
+// maxConns commands and reads, maxWatches long-polls of up to wait each. Each pool keeps
+// all its connections idle between requests (a smaller idle pool closes connections under
+// load and fills the machine with TIME_WAIT sockets) and opens no more than that many (a
+// request over the bound would queue inside the transport, unseen).
+func newAPIClient(base string, maxConns, maxWatches int, timeout, wait time.Duration) *apiClient {
+	u, err := url.Parse(base + "/")
+	if err != nil {
+		u = &url.URL{}
+	}
+	return &apiClient{
+		base:    base,
+		baseURL: u,
+		http:    &http.Client{Transport: newTransport(maxConns, timeout), Timeout: timeout},
+		// A long-poll is answered after up to wait, then has the usual time to finish.
+		watch: &http.Client{Transport: newTransport(maxWatches, wait+timeout), Timeout: wait + timeout},
+		wait:  wait,
+	}
+}
+
+func newTransport(conns int, headerTimeout time.Duration) *http.Transport {
+	return &http.Transport{
 		Proxy:                 nil, // straight to the target, whatever the environment says
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          maxConns,
-		MaxIdleConnsPerHost:   maxConns,
+		MaxIdleConns:          conns,
+		MaxIdleConnsPerHost:   conns,
+		MaxConnsPerHost:       conns,
 		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: timeout,
+		ResponseHeaderTimeout: headerTimeout,
 		DisableCompression:    true,
 		ForceAttemptHTTP2:     false,
 	}
-	return &apiClient{base: base, http: &http.Client{Transport: tr, Timeout: timeout}}
 }
 
-func (a *apiClient) close() { a.http.CloseIdleConnections() }
+func (a *apiClient) close() {
+	a.http.CloseIdleConnections()
+	a.watch.CloseIdleConnections()
+}
 
 // statusError is an answer with an unexpected status code.
 type statusError struct {
@@ -67,17 +94,23 @@ func errorKind(err error) string {
 	}
 }
 
-// do sends a request and decodes a JSON answer into out when the status is want. Any
-// other status is a *statusError. The body is always read to the end so the connection
-// goes back to the pool.
-func (a *apiClient) do(ctx context.Context, method, path string, body []byte, header http.Header, want int, out any) error {
+// answer is a response read to the end.
+type answer struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+// roundTrip sends a request to target (a full URL) and reads the answer. The body is
+// always read to the end and closed, so the connection goes back to the pool.
+func roundTrip(ctx context.Context, c *http.Client, method, target string, body []byte, header http.Header) (answer, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
-		return fmt.Errorf("building %s %s: %w", method, path, err)
+		return answer{}, fmt.Errorf("building %s %s: %w", method, target, err)
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -85,62 +118,133 @@ func (a *apiClient) do(ctx context.Context, method, path string, body []byte, he
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := a.http.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return answer{}, fmt.Errorf("%s %s: %w", method, target, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("reading answer to %s %s: %w", method, path, err)
+		return answer{}, fmt.Errorf("reading answer to %s %s: %w", method, target, err)
 	}
-	if resp.StatusCode != want {
-		if len(data) > 200 {
-			data = data[:200]
-		}
-		return fmt.Errorf("%s %s: %w", method, path, &statusError{code: resp.StatusCode, body: string(data)})
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("decoding answer to %s %s: %w: %v", method, path, errBadResponse, err)
-		}
-	}
-	return nil
+	return answer{code: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 
-// placeOrder posts an order and returns its ID once the service answered 202.
-func (a *apiClient) placeOrder(ctx context.Context, body []byte, correlationID string) (string, error) {
+// unexpected is the error for an answer with a status code the caller did not want.
+func unexpected(method, target string, a answer) error {
+	data := a.body
+	if len(data) > 200 {
+		data = data[:200]
+	}
+	return fmt.Errorf("%s %s: %w", method, target, &statusError{code: a.code, body: string(data)})
+}
+
+// do sends a command or read to base+path and decodes a JSON answer into out when the
+// status is want. Any other status is a *statusError.
+func (a *apiClient) do(ctx context.Context, method, path string, body []byte, header http.Header, want int, out any) (http.Header, error) {
+	ans, err := roundTrip(ctx, a.http, method, a.base+path, body, header)
+	if err != nil {
+		return nil, err
+	}
+	if ans.code != want {
+		return nil, unexpected(method, path, ans)
+	}
+	if out != nil {
+		if err := json.Unmarshal(ans.body, out); err != nil {
+			return nil, fmt.Errorf("decoding answer to %s %s: %w: %v", method, path, errBadResponse, err)
+		}
+	}
+	return ans.header, nil
+}
+
+// placeOrder posts an order and returns its ID and the Location of its view once the
+// service answered 202.
+func (a *apiClient) placeOrder(ctx context.Context, body []byte, correlationID string) (id, location string, err error) {
 	var accepted struct {
 		OrderID string `json:"order_id"`
 	}
 	h := http.Header{"X-Correlation-Id": {correlationID}}
-	if err := a.do(ctx, http.MethodPost, "/orders", body, h, http.StatusAccepted, &accepted); err != nil {
-		return "", err
+	rh, err := a.do(ctx, http.MethodPost, "/orders", body, h, http.StatusAccepted, &accepted)
+	if err != nil {
+		return "", "", err
 	}
 	if accepted.OrderID == "" {
-		return "", fmt.Errorf("POST /orders: %w: no order_id", errBadResponse)
+		return "", "", fmt.Errorf("POST /orders: %w: no order_id", errBadResponse)
 	}
-	return accepted.OrderID, nil
+	return accepted.OrderID, rh.Get("Location"), nil
 }
 
-// orderStatus returns an order's status, or "" while the read model does not know it yet
-// (404: the read side is eventually consistent).
-func (a *apiClient) orderStatus(ctx context.Context, id string) (string, error) {
-	var o struct {
-		Status string `json:"status"`
+// orderURL is where the view of an accepted order is read: its Location, resolved against
+// the target, or else /orders/{id}.
+func (a *apiClient) orderURL(id, location string) string {
+	if location != "" {
+		if u, err := a.baseURL.Parse(location); err == nil && u.Host != "" {
+			return u.String()
+		}
 	}
-	err := a.do(ctx, http.MethodGet, "/orders/"+url.PathEscape(id), nil, nil, http.StatusOK, &o)
-	var se *statusError
-	if errors.As(err, &se) && se.code == http.StatusNotFound {
-		return "", nil
+	return a.base + "/orders/" + url.PathEscape(id)
+}
+
+// orderView is what one GET /orders/{id} learned.
+type orderView struct {
+	code   int    // 200, 304 (unchanged) or 404 (not known yet)
+	status string // 200: the order's status
+	etag   string // the view's ETag, when the service sent one
+	held   bool   // the service honoured the wait (Preference-Applied: wait=N)
+}
+
+func (v orderView) final() bool {
+	return v.code == http.StatusOK && (v.status == statusConfirmed || v.status == statusRejected)
+}
+
+// watchOrder reads an order's view, asking the service to hold the request (Prefer:
+// wait=W, RFC 7240) until the view differs from etag ("": until the order exists) or W
+// elapsed. 304 and 404 are answers, not errors: the order did not change, or does not
+// exist yet (the read side is eventually consistent).
+func (a *apiClient) watchOrder(ctx context.Context, orderURL, etag string) (orderView, error) {
+	h := http.Header{"Prefer": {"wait=" + strconv.Itoa(int(a.wait/time.Second))}}
+	if etag != "" {
+		h["If-None-Match"] = []string{etag}
 	}
-	return o.Status, err
+	ans, err := roundTrip(ctx, a.watch, http.MethodGet, orderURL, nil, h)
+	if err != nil {
+		return orderView{}, err
+	}
+	v := orderView{code: ans.code, etag: ans.header.Get("ETag"), held: waitApplied(ans.header)}
+	switch ans.code {
+	case http.StatusOK:
+		var o struct {
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal(ans.body, &o); err != nil || o.Status == "" {
+			return orderView{}, fmt.Errorf("decoding answer to GET %s: %w: %v (status %q)", orderURL, errBadResponse, err, o.Status)
+		}
+		v.status = o.Status
+	case http.StatusNotModified, http.StatusNotFound:
+	default:
+		return orderView{}, unexpected(http.MethodGet, orderURL, ans)
+	}
+	return v, nil
+}
+
+// waitApplied tells whether a Preference-Applied header names the wait preference.
+func waitApplied(h http.Header) bool {
+	for _, line := range h.Values("Preference-Applied") {
+		for pref := range strings.SplitSeq(line, ",") {
+			name, _, _ := strings.Cut(strings.TrimSpace(pref), "=")
+			if strings.EqualFold(strings.TrimSpace(name), "wait") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // setStock records a stock count of units on hand.
 func (a *apiClient) setStock(ctx context.Context, sku string, quantity int) error {
 	body := []byte(`{"quantity":` + strconv.Itoa(quantity) + `}`)
-	return a.do(ctx, http.MethodPut, "/stock/"+url.PathEscape(sku), body, nil, http.StatusAccepted, nil)
+	_, err := a.do(ctx, http.MethodPut, "/stock/"+url.PathEscape(sku), body, nil, http.StatusAccepted, nil)
+	return err
 }
 
 // stockLevel is the answer of GET /stock/{sku}. OnHand is nil from a service that does not
@@ -153,6 +257,6 @@ type stockLevel struct {
 
 func (a *apiClient) stock(ctx context.Context, sku string) (stockLevel, error) {
 	var l stockLevel
-	err := a.do(ctx, http.MethodGet, "/stock/"+url.PathEscape(sku), nil, nil, http.StatusOK, &l)
+	_, err := a.do(ctx, http.MethodGet, "/stock/"+url.PathEscape(sku), nil, nil, http.StatusOK, &l)
 	return l, err
 }

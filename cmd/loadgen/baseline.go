@@ -35,7 +35,7 @@ type baselineResult struct {
 	MessageBytes    int     `json:"message_bytes"`
 	Publishers      int     `json:"publishers"`
 	PublishSec      float64 `json:"publish_sec"`
-	ElapsedSec      float64 `json:"elapsed_sec"` // first publish to last message consumed
+	ElapsedSec      float64 `json:"elapsed_sec"` // first publish to last message consumed and all published
 	PublishedPerSec float64 `json:"published_per_sec"`
 	MsgsPerSec      float64 `json:"msgs_per_sec"` // messages / elapsed_sec
 }
@@ -122,10 +122,16 @@ func runBaseline(ctx context.Context, cfg baselineConfig) (baselineResult, error
 	case <-ctx.Done():
 		return res, fmt.Errorf("baseline: consumed %d of %d messages: %w", c.count.Load(), cfg.Messages, ctx.Err())
 	}
+	// The last message may be consumed before the publishers have all returned: the flow
+	// is done when both happened.
+	end := c.last
+	if published.After(end) {
+		end = published
+	}
 	res.PublishSec = round(published.Sub(start).Seconds(), 3)
-	res.ElapsedSec = round(c.last.Sub(start).Seconds(), 3)
+	res.ElapsedSec = round(end.Sub(start).Seconds(), 3)
 	res.PublishedPerSec = round(perSecond(cfg.Messages, published.Sub(start)), 1)
-	res.MsgsPerSec = round(perSecond(cfg.Messages, c.last.Sub(start)), 1)
+	res.MsgsPerSec = round(perSecond(cfg.Messages, end.Sub(start)), 1)
 	return res, nil
 }
 

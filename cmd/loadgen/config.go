@@ -22,11 +22,10 @@ type config struct {
 	Timeout     time.Duration // waiting for final states after the run, and for stock at start
 
 	RequestTimeout time.Duration
-	MaxInFlight    int  // open loop: bound on requests in flight
-	Track          bool // poll for final states
-	Pollers        int
-	PollMin        time.Duration
-	PollMax        time.Duration
+	MaxInFlight    int           // open loop: bound on requests in flight
+	Track          bool          // follow accepted orders to their final states
+	Wait           time.Duration // Prefer: wait of one status request; whole seconds
+	MaxWatches     int           // most orders followed at once (one held request each)
 	Progress       bool
 
 	Baseline           bool
@@ -43,6 +42,15 @@ const (
 )
 
 func (c config) openLoop() bool { return c.Rate > 0 }
+
+// watches is how many orders are followed at once: --max-watches, and in a closed loop
+// until final at least one per worker, so that no worker waits for a follower.
+func (c config) watches() int {
+	if !c.openLoop() && c.Until == untilFinal {
+		return max(c.MaxWatches, c.Concurrency)
+	}
+	return c.MaxWatches
+}
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var c config
@@ -64,10 +72,9 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "how long to wait after the run for orders to reach a final state (and for stock at start)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 10*time.Second, "bound on one HTTP request")
 	fs.IntVar(&c.MaxInFlight, "max-inflight", 4096, "open loop: most requests in flight; a send that must wait counts as a late start")
-	fs.BoolVar(&c.Track, "track", true, "poll each accepted order until it is final (false: measure the 202s only, without polling load)")
-	fs.IntVar(&c.Pollers, "pollers", 32, "goroutines polling GET /orders/{id} for final states")
-	fs.DurationVar(&c.PollMin, "poll-min", 2*time.Millisecond, "first poll of an order this long after its 202; the interval then grows 1.5x per poll")
-	fs.DurationVar(&c.PollMax, "poll-max", 50*time.Millisecond, "longest interval between two polls of one order")
+	fs.BoolVar(&c.Track, "track", true, "follow each accepted order until it is final (false: measure the 202s only, without status requests)")
+	fs.DurationVar(&c.Wait, "wait", 10*time.Second, "how long the service may hold one GET /orders/{id} waiting for a change (Prefer: wait; whole seconds)")
+	fs.IntVar(&c.MaxWatches, "max-watches", 1024, "most orders followed at once, each by one held GET /orders/{id} on its own connection; later ones queue, oldest first (closed loop until final: at least --concurrency)")
 	fs.BoolVar(&c.Progress, "progress", true, "print a progress line to stderr every second")
 	fs.BoolVar(&c.Baseline, "baseline", false, "afterwards, run raw watermill-kafka publish+consume of as many messages as the service's flow produced")
 	fs.StringVar(&brokers, "brokers", "127.0.0.1:9092", "comma-separated Kafka brokers for --baseline (the service's broker)")
@@ -107,8 +114,8 @@ func (c config) validate() error {
 	check(c.Timeout > 0, "--timeout must be > 0, got %s", c.Timeout)
 	check(c.RequestTimeout > 0, "--request-timeout must be > 0, got %s", c.RequestTimeout)
 	check(c.MaxInFlight >= 1, "--max-inflight must be >= 1, got %d", c.MaxInFlight)
-	check(c.Pollers >= 1, "--pollers must be >= 1, got %d", c.Pollers)
-	check(c.PollMin > 0 && c.PollMax >= c.PollMin, "need 0 < --poll-min <= --poll-max, got %s and %s", c.PollMin, c.PollMax)
+	check(c.Wait >= time.Second && c.Wait%time.Second == 0 && c.Wait <= time.Hour, "--wait must be whole seconds between 1s and 1h, got %s", c.Wait)
+	check(c.MaxWatches >= 1 && c.MaxWatches <= 100000, "--max-watches must be between 1 and 100000, got %d", c.MaxWatches)
 	check(!c.Baseline || len(c.Brokers) > 0, "--baseline needs --brokers")
 	check(!c.Baseline || c.Track, "--baseline needs --track: it sends as many messages as the orders that became final produced")
 	check(c.Track || c.Rate > 0 || c.Until == untilAccepted, "--track=false needs --rate or --closed-until accepted")

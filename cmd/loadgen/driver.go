@@ -16,9 +16,9 @@ type driver struct {
 	runID    string
 	seq      atomic.Int64
 	inFlight atomic.Int64
-	// onAccepted receives each accepted order with its intended send time and returns a
-	// channel closed when the order is final (nil: not tracked).
-	onAccepted func(orderID string, intended time.Time) <-chan struct{}
+	// onAccepted receives the URL of each accepted order's view with its intended send
+	// time and returns a channel closed when the order is final (nil: not tracked).
+	onAccepted func(orderURL string, intended time.Time) <-chan struct{}
 }
 
 func newDriver(api *apiClient, rec *recorder, skus []string, runID string, onAccepted func(string, time.Time) <-chan struct{}) *driver {
@@ -36,7 +36,7 @@ func (d *driver) place(ctx context.Context, intended time.Time) <-chan struct{} 
 	n := d.seq.Add(1)
 	d.rec.sent.Add(1)
 	d.inFlight.Add(1)
-	id, err := d.api.placeOrder(ctx, d.bodies[int(n)%len(d.bodies)], d.runID+"-"+strconv.FormatInt(n, 10))
+	id, location, err := d.api.placeOrder(ctx, d.bodies[int(n)%len(d.bodies)], d.runID+"-"+strconv.FormatInt(n, 10))
 	d.inFlight.Add(-1)
 	now := time.Now()
 	if err != nil {
@@ -49,5 +49,5 @@ func (d *driver) place(ctx context.Context, intended time.Time) <-chan struct{} 
 	if d.onAccepted == nil {
 		return nil
 	}
-	return d.onAccepted(id, intended)
+	return d.onAccepted(d.api.orderURL(id, location), intended)
 }

@@ -21,17 +21,22 @@
 //   - Closed loop (--concurrency): each worker sends its next order when the previous one
 //     is final (default; at most N orders in the flow) or, with --closed-until accepted,
 //     when it was answered 202 (measures the HTTP side; the flow behind it falls behind).
-//   - Final states: a pool of --pollers goroutines polls GET /orders/{id} of each accepted
-//     order, first --poll-min after its 202, then at intervals growing 1.5x up to
-//     --poll-max. End-to-end latency is the time the poll that saw it final was answered
-//     minus the intended send time, so it reads high by up to one poll interval. Polling
-//     adds GET load to the service (polls_per_order in the summary); when orders pile up
-//     it is bounded only by the pool, and --track=false turns it off.
+//   - Final states: each accepted order is followed by long-polling its Location (GET
+//     /orders/{id}) with Prefer: wait=--wait: the service holds the request until the
+//     order exists, then, with If-None-Match set to the last ETag seen, until its view
+//     changes; a 304 or 404 after the wait means "not yet" and the tool asks again. An
+//     order typically costs two requests (polls_per_order in the summary), and its final
+//     view arrives as soon as the service has it: end-to-end latency is the time that
+//     answer arrived minus the intended send time. Each followed order holds a connection
+//     of a pool of its own (POSTs never wait for one); at most --max-watches are followed
+//     at once, later ones queue oldest first (watch_queued: their latency may include the
+//     queueing). A service that ignores Prefer: wait is polled with a back-off instead
+//     (unheld_answers). --track=false turns tracking off.
 //   - Rates: accepted_per_sec is 202s over start -> last 202; completed_per_sec is final
 //     orders over start -> last one seen final; service_msgs_per_sec is that x 6 (the
 //     messages of one order's flow). Latencies are exact samples, sorted at the end.
 //   - Errors by kind: http_<status>, timeout, connection, bad_response; poll_<kind> for
-//     failed polls (retried); not_final_in_time for orders still not final --timeout after
+//     failed status requests (retried after a back-off); not_final_in_time for orders still not final --timeout after
 //     the run.
 package main
 
@@ -69,7 +74,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api := newAPIClient(cfg.Target, cfg.MaxInFlight+cfg.Concurrency+cfg.Pollers+16, cfg.RequestTimeout)
+	// Commands: at most --max-inflight (open loop) or --concurrency (closed loop) POSTs,
+	// and 16 for stocking the SKUs; long-polls: one per followed order.
+	api := newAPIClient(cfg.Target, cfg.MaxInFlight+cfg.Concurrency+16, cfg.watches(), cfg.RequestTimeout, cfg.Wait)
 	defer api.close()
 
 	skus := skuNames(cfg.SKUs)
@@ -78,10 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	rec := newRecorder()
-	tr := newTracker(api, rec, cfg.PollMin, cfg.PollMax)
-	pollCtx, stopPolling := context.WithCancel(ctx)
-	defer stopPolling()
-	pollersDone := tr.start(pollCtx, cfg.Pollers)
+	tr := newTracker(ctx, api, rec, cfg.watches())
+	defer tr.stop()
 	var onAccepted func(string, time.Time) <-chan struct{}
 	if cfg.Track {
 		onAccepted = tr.track
@@ -104,8 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		runClosedLoop(ctx, d, cfg.Concurrency, cfg.Duration, cfg.Until, cfg.Timeout)
 	}
 	notFinal := tr.waitFinal(ctx, cfg.Timeout)
-	stopPolling()
-	pollersDone()
+	tr.stop()
 	stopProgress()
 	<-progressDone
 	if ctx.Err() != nil {

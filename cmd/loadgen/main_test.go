@@ -12,7 +12,8 @@ import (
 )
 
 // TestRunAgainstFakeAPI runs the whole tool for 1 s against a fake of the API whose orders
-// are confirmed on the third poll, and checks the JSON summary is complete and consistent.
+// show up pending 1 ms after their 202 and are confirmed 3 ms after it, and checks the JSON
+// summary is complete and consistent.
 func TestRunAgainstFakeAPI(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -26,7 +27,7 @@ func TestRunAgainstFakeAPI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFakeAPI(2)
+			fake := newFakeAPI()
 			srv := httptest.NewServer(fake)
 			defer srv.Close()
 			var stdout, stderr bytes.Buffer
@@ -45,7 +46,8 @@ func TestRunAgainstFakeAPI(t *testing.T) {
 				"accepted_per_sec", "completed_per_sec", "errors",
 				"accept_p50_ms", "accept_p90_ms", "accept_p99_ms", "accept_p999_ms", "accept_max_ms",
 				"e2e_p50_ms", "e2e_p90_ms", "e2e_p99_ms", "e2e_p999_ms", "e2e_max_ms",
-				"sent", "accepted", "completed", "confirmed", "rejected", "not_final", "polls",
+				"sent", "accepted", "completed", "confirmed", "rejected", "not_final", "polls", "polls_per_order",
+				"watch_queued", "wait_sec",
 				"send_elapsed_sec", "complete_elapsed_sec", "service_msgs_per_sec",
 			} {
 				if _, ok := fields[k]; !ok {
@@ -76,9 +78,13 @@ func TestRunAgainstFakeAPI(t *testing.T) {
 			if len(s.Errors) != 0 || s.ErrorsTotal != 0 {
 				t.Errorf("errors %v (total %d), want none", s.Errors, s.ErrorsTotal)
 			}
-			// Each order was seen confirmed at its third poll at the earliest.
-			if s.Polls < 3*s.Completed || s.Polls != fake.gets.Load() {
-				t.Errorf("polls %d (server saw %d) for %d orders, want >= 3 per order", s.Polls, fake.gets.Load(), s.Completed)
+			// An order's view changes twice (pending, confirmed) and each long-poll is
+			// answered at a change: at most two requests per order, none answered unheld.
+			if s.Polls < s.Completed || s.Polls > 2*s.Completed || s.Polls != fake.gets.Load() {
+				t.Errorf("polls %d (server saw %d) for %d orders, want 1 or 2 per order", s.Polls, fake.gets.Load(), s.Completed)
+			}
+			if s.UnheldAnswers != 0 || s.WatchQueued != 0 || s.WaitSec != 10 {
+				t.Errorf("unheld answers %d, watch queued %d, wait %gs; want 0, 0, 10s", s.UnheldAnswers, s.WatchQueued, s.WaitSec)
 			}
 			near := func(name string, got, want float64) {
 				if math.Abs(got-want) > 0.01*want+0.1 {
@@ -113,14 +119,14 @@ func TestRunAgainstFakeAPI(t *testing.T) {
 }
 
 func TestRunHumanSummary(t *testing.T) {
-	srv := httptest.NewServer(newFakeAPI(1))
+	srv := httptest.NewServer(newFakeAPI())
 	defer srv.Close()
 	var stdout, stderr bytes.Buffer
-	args := []string{"--target", srv.URL, "--rate", "50", "--duration", "200ms", "--skus", "1", "--progress=false"}
+	args := []string{"--target", srv.URL, "--rate", "50", "--duration", "200ms", "--skus", "1", "--progress=false", "--wait", "5s"}
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"open loop at 50 orders/s", "accepted 10, final 10", "202 ms", "final ms", "errors     none", "late starts"} {
+	for _, want := range []string{"open loop at 50 orders/s", "accepted 10, final 10", "202 ms", "final ms", "long-poll, wait 5s", "errors     none", "late starts"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout.String())
 		}
@@ -128,10 +134,10 @@ func TestRunHumanSummary(t *testing.T) {
 }
 
 func TestPlaceCountsErrorsByKind(t *testing.T) {
-	srv := httptest.NewServer(newFakeAPI(1))
+	srv := httptest.NewServer(newFakeAPI())
 	rec := newRecorder()
 	place := func(base string) {
-		api := newAPIClient(base, 1, time.Second)
+		api := newAPIClient(base, 1, 1, time.Second, time.Second)
 		defer api.close()
 		newDriver(api, rec, []string{"sku-1"}, "test", nil).place(context.Background(), time.Now())
 	}
@@ -145,7 +151,7 @@ func TestPlaceCountsErrorsByKind(t *testing.T) {
 }
 
 func TestRunWithoutTracking(t *testing.T) {
-	fake := newFakeAPI(1)
+	fake := newFakeAPI()
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	var stdout, stderr bytes.Buffer
@@ -172,7 +178,11 @@ func TestParseConfigRejectsBadFlags(t *testing.T) {
 		{"--rate", "10", "--duration", "0s"},
 		{"--rate", "10", "--skus", "0"},
 		{"--rate", "10", "--target", "localhost:8080"},
-		{"--rate", "10", "--poll-min", "10ms", "--poll-max", "1ms"},
+		{"--rate", "10", "--wait", "0s"},
+		{"--rate", "10", "--wait", "1500ms"}, // Prefer: wait takes whole seconds
+		{"--rate", "10", "--max-watches", "0"},
+		{"--rate", "10", "--pollers", "4"}, // gone with polling
+		{"--rate", "10", "--poll-min", "2ms"},
 		{"--concurrency", "2", "extra"},
 	}
 	for _, args := range tests {
@@ -182,7 +192,22 @@ func TestParseConfigRejectsBadFlags(t *testing.T) {
 		}
 	}
 	c, err := parseConfig([]string{"--concurrency", "8", "--target", "http://h:1/", "--brokers", "a:1, b:2"}, &bytes.Buffer{})
-	if err != nil || c.Target != "http://h:1" || len(c.Brokers) != 2 || c.openLoop() || c.Duration != 30*time.Second || c.Timeout != 30*time.Second {
+	if err != nil || c.Target != "http://h:1" || len(c.Brokers) != 2 || c.openLoop() || c.Duration != 30*time.Second || c.Timeout != 30*time.Second ||
+		c.Wait != 10*time.Second || c.MaxWatches != 1024 || c.watches() != 1024 {
 		t.Errorf("parseConfig = %+v, %v", c, err)
+	}
+	// A closed loop until final follows at least one order per worker.
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--concurrency", "2000"}, 2000},
+		{[]string{"--concurrency", "2000", "--closed-until", "accepted"}, 1024},
+		{[]string{"--rate", "5000", "--max-watches", "64"}, 64},
+	} {
+		c, err := parseConfig(tt.args, &bytes.Buffer{})
+		if err != nil || c.watches() != tt.want {
+			t.Errorf("parseConfig(%q).watches() = %d, %v; want %d", tt.args, c.watches(), err, tt.want)
+		}
 	}
 }

@@ -34,7 +34,7 @@ func TestIntendedAt(t *testing.T) {
 // answer takes stall, and returns the sorted 202 latencies and the recorder.
 func openLoopAgainst(t *testing.T, n int, maxInFlight int, stall time.Duration) ([]time.Duration, *recorder) {
 	t.Helper()
-	fake := newFakeAPI(1)
+	fake := newFakeAPI()
 	fake.placeDelay = func(i int64) time.Duration {
 		if i == 0 {
 			return stall
@@ -43,7 +43,7 @@ func openLoopAgainst(t *testing.T, n int, maxInFlight int, stall time.Duration) 
 	}
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	api := newAPIClient(srv.URL, maxInFlight+1, 5*time.Second)
+	api := newAPIClient(srv.URL, maxInFlight+1, 1, 5*time.Second, time.Second)
 	t.Cleanup(api.close)
 	rec := newRecorder()
 	d := newDriver(api, rec, []string{"sku-1"}, "test", nil)

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"container/heap"
 	"context"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,140 +13,163 @@ const (
 	statusRejected  = "rejected"
 )
 
-// tracker finds out when each accepted order reaches a final state (confirmed or
-// rejected) by polling GET /orders/{id} with a bounded pool of pollers. An order is first
-// polled pollMin after its 202, then at intervals growing 1.5x per poll up to pollMax.
-//
-// Polling is not free: it adds GET load to the service (about 3-5 polls per order when
-// orders finish in ~10 ms), and an order is seen final only at the first poll after it
-// became final, so end-to-end latencies read high by up to one poll interval (and by the
-// GET itself). Its end-to-end latency is the time the poll that saw it final was answered,
-// minus the order's intended send time.
-type tracker struct {
-	api      *apiClient
-	rec      *recorder
-	pollMin  time.Duration
-	pollMax  time.Duration
-	awaiting atomic.Int64 // accepted orders not yet seen final
+// Back-offs between two status requests of one order. They apply only when something is
+// wrong, so that it cannot turn into a loop of requests as fast as the service answers:
+// after a failed request, and after an answer that brought nothing new and was not held
+// (the service does not honour Prefer: wait; the tool then falls back to polling).
+const (
+	errorBackoffMin  = 10 * time.Millisecond
+	errorBackoffMax  = time.Second
+	unheldBackoffMin = 5 * time.Millisecond
+	unheldBackoffMax = 100 * time.Millisecond
+)
 
-	mu    sync.Mutex
-	queue pollQueue
-	wake  chan struct{} // a new order was queued
-	work  chan *pendingOrder
+// tracker finds out when each accepted order reaches a final state (confirmed or
+// rejected) by long-polling GET /orders/{id}: it asks with Prefer: wait=W, and the service
+// holds the request until the order exists, then, with If-None-Match set to the ETag of
+// the last view seen, until the view changes (or W elapsed: 304, or 404 while the order
+// does not exist yet; the tool then asks again). An order typically costs two requests:
+// one answered when it shows up pending, one when it turns final. The service answers the
+// moment the order changes, so the time the final view arrives is the time it became
+// final plus one response; end-to-end latency is that time minus the order's intended send
+// time.
+//
+// Each followed order holds one request, and so one connection, open. At most maxWatches
+// are followed at once; orders accepted beyond that wait in a queue, oldest first (the
+// flow finishes orders roughly in order, so the oldest are the next to turn final), and
+// are counted (watch_queued): their latency may include time spent in that queue.
+type tracker struct {
+	api        *apiClient
+	rec        *recorder
+	maxWatches int
+	awaiting   atomic.Int64 // accepted orders not yet seen final
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	watching int             // followers running
+	queue    []*pendingOrder // accepted orders waiting for a follower, oldest first
+	stopped  bool
 }
 
 type pendingOrder struct {
-	id       string
+	url      string
 	intended time.Time
-	next     time.Time // when to poll it next
-	interval time.Duration
 	final    chan struct{} // closed when seen final
 }
 
-func newTracker(api *apiClient, rec *recorder, pollMin, pollMax time.Duration) *tracker {
-	return &tracker{
-		api: api, rec: rec, pollMin: pollMin, pollMax: pollMax,
-		wake: make(chan struct{}, 1),
-		work: make(chan *pendingOrder),
-	}
+// newTracker returns a tracker that follows orders until ctx ends or stop is called.
+func newTracker(ctx context.Context, api *apiClient, rec *recorder, maxWatches int) *tracker {
+	ctx, cancel := context.WithCancel(ctx)
+	return &tracker{api: api, rec: rec, maxWatches: max(maxWatches, 1), ctx: ctx, cancel: cancel}
 }
 
-// track starts watching an accepted order; the channel is closed when it is seen final.
-func (t *tracker) track(id string, intended time.Time) <-chan struct{} {
+// track starts following an accepted order whose view is at orderURL; the channel is
+// closed when it is seen final.
+func (t *tracker) track(orderURL string, intended time.Time) <-chan struct{} {
 	t.awaiting.Add(1)
-	p := &pendingOrder{id: id, intended: intended, next: time.Now().Add(t.pollMin), interval: t.pollMin, final: make(chan struct{})}
-	t.schedule(p)
+	p := &pendingOrder{url: orderURL, intended: intended, final: make(chan struct{})}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.stopped: // never seen final: counted as not final
+	case t.watching < t.maxWatches:
+		t.watching++
+		t.wg.Go(func() { t.follow(p) })
+	default:
+		t.queue = append(t.queue, p)
+		t.rec.watchQueued.Add(1)
+	}
 	return p.final
 }
 
-func (t *tracker) schedule(p *pendingOrder) {
+// stop ends all requests in flight and waits for the followers to return. Orders not seen
+// final by then stay awaiting.
+func (t *tracker) stop() {
 	t.mu.Lock()
-	heap.Push(&t.queue, p)
+	t.stopped = true
 	t.mu.Unlock()
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
+	t.cancel()
+	t.wg.Wait()
 }
 
-// start runs the dispatcher and the pollers until ctx ends; the returned function waits
-// for them to stop.
-func (t *tracker) start(ctx context.Context, pollers int) (wait func()) {
-	var wg sync.WaitGroup
-	wg.Go(func() { t.dispatch(ctx) })
-	for range pollers {
-		wg.Go(func() { t.poll(ctx) })
-	}
-	return wg.Wait
-}
-
-// dispatch hands each order to a poller when its next poll is due. When every poller is
-// busy, polls wait: the pool bounds the load polling adds.
-func (t *tracker) dispatch(ctx context.Context) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
+// follow watches p until it is final, then the queued orders one after another, and
+// returns when the queue is empty or the tracker stopped.
+func (t *tracker) follow(p *pendingOrder) {
+	for p != nil && t.watch(p) {
 		t.mu.Lock()
-		var due *pendingOrder
-		wait := time.Duration(-1) // nothing queued
+		p = nil
 		if len(t.queue) > 0 {
-			if wait = time.Until(t.queue[0].next); wait <= 0 {
-				due = heap.Pop(&t.queue).(*pendingOrder)
-			}
+			p = t.queue[0]
+			t.queue[0] = nil
+			t.queue = t.queue[1:]
+		}
+		if p == nil {
+			t.watching--
 		}
 		t.mu.Unlock()
-		switch {
-		case due != nil:
-			select {
-			case t.work <- due:
-			case <-ctx.Done():
-				return
-			}
-		case wait < 0:
-			select {
-			case <-t.wake:
-			case <-ctx.Done():
-				return
-			}
-		default:
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-t.wake:
-			case <-ctx.Done():
-				return
-			}
-		}
 	}
 }
 
-func (t *tracker) poll(ctx context.Context) {
-	for {
-		var p *pendingOrder
-		select {
-		case p = <-t.work:
-		case <-ctx.Done():
-			return
+// watch asks for p's view until it is final, and tells whether it was (false: the tracker
+// stopped first).
+func (t *tracker) watch(p *pendingOrder) bool {
+	ctx := t.ctx
+	var etag string // of the last view seen
+	var backoff time.Duration
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
 		}
-		status, err := t.api.orderStatus(ctx, p.id)
+	}()
+	for {
+		if backoff > 0 {
+			if timer == nil {
+				timer = time.NewTimer(backoff)
+			} else {
+				timer.Reset(backoff)
+			}
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		v, err := t.api.watchOrder(ctx, p.url, etag)
 		now := time.Now()
-		if ctx.Err() != nil {
-			return
+		if ctx.Err() != nil { // a request cut short by the end of the run is no error
+			return false
 		}
 		t.rec.polls.Add(1)
 		switch {
 		case err != nil:
 			t.rec.addErrors("poll_"+errorKind(err), 1)
-		case status == statusConfirmed || status == statusRejected:
-			t.rec.addCompleted(status, now.Sub(p.intended), now)
+			backoff = grow(backoff, errorBackoffMin, errorBackoffMax)
+		case v.final():
+			t.rec.addCompleted(v.status, now.Sub(p.intended), now)
 			t.awaiting.Add(-1)
 			close(p.final)
-			continue
+			return true
+		case v.code == http.StatusOK && v.etag != "" && v.etag != etag:
+			// Changed but not final yet: wait for the next change.
+			etag, backoff = v.etag, 0
+		case v.held && v.code != http.StatusOK:
+			// The wait elapsed (304, or 404: the order does not exist yet): ask again.
+			backoff = 0
+		default:
+			// Nothing new, and not held: the service answered at once.
+			t.rec.unheld.Add(1)
+			backoff = grow(backoff, unheldBackoffMin, unheldBackoffMax)
 		}
-		p.interval = min(p.interval*3/2, t.pollMax)
-		p.next = now.Add(p.interval)
-		t.schedule(p)
 	}
+}
+
+// grow doubles a back-off within [lo, hi].
+func grow(d, lo, hi time.Duration) time.Duration {
+	return min(max(2*d, lo), hi)
 }
 
 // waitFinal waits until no accepted order is awaiting a final state, for at most timeout,
@@ -166,19 +189,4 @@ func (t *tracker) waitFinal(ctx context.Context, timeout time.Duration) int64 {
 			return t.awaiting.Load()
 		}
 	}
-}
-
-// pollQueue is a min-heap of orders by next poll time.
-type pollQueue []*pendingOrder
-
-func (q pollQueue) Len() int           { return len(q) }
-func (q pollQueue) Less(i, j int) bool { return q[i].next.Before(q[j].next) }
-func (q pollQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *pollQueue) Push(x any)        { *q = append(*q, x.(*pendingOrder)) }
-func (q *pollQueue) Pop() any {
-	old := *q
-	p := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	return p
 }

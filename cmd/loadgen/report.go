@@ -25,7 +25,8 @@ type summary struct {
 	ClosedUntil string  `json:"closed_until,omitempty"` // closed loop: accepted or final
 	DurationSec float64 `json:"duration_sec"`
 	SKUs        int     `json:"skus"`
-	Tracked     bool    `json:"tracked"` // final states polled; false: completed and e2e are not measured
+	Tracked     bool    `json:"tracked"`            // final states followed; false: completed and e2e are not measured
+	WaitSec     float64 `json:"wait_sec,omitempty"` // Prefer: wait of a status request
 
 	Sent      int64 `json:"sent"`
 	Accepted  int64 `json:"accepted"`
@@ -56,8 +57,14 @@ type summary struct {
 	ErrorsTotal   int64            `json:"errors_total"`
 	LateStarts    int64            `json:"late_starts"`
 	MaxStartLagMs float64          `json:"max_start_lag_ms"`
-	Polls         int64            `json:"polls"`
-	PollsPerOrder float64          `json:"polls_per_order"`
+	// Polls counts status requests (GET /orders/{id} long-polls) answered.
+	Polls         int64   `json:"polls"`
+	PollsPerOrder float64 `json:"polls_per_order"`
+	// WatchQueued counts orders that waited for a free follower (--max-watches): their
+	// latency may include that wait. UnheldAnswers counts status answers that brought
+	// nothing new without being held: the service ignored Prefer: wait and was polled.
+	WatchQueued   int64 `json:"watch_queued"`
+	UnheldAnswers int64 `json:"unheld_answers,omitempty"`
 
 	// ServiceMsgsPerSec is CompletedPerSec x messagesPerOrder.
 	ServiceMsgsPerSec  float64         `json:"service_msgs_per_sec"`
@@ -99,6 +106,11 @@ func buildSummary(c config, s snapshot, start time.Time, notFinal int64) summary
 		LateStarts:    s.LateStarts,
 		MaxStartLagMs: ms(s.MaxStartLag),
 		Polls:         s.Polls,
+		WatchQueued:   s.WatchQueued,
+		UnheldAnswers: s.Unheld,
+	}
+	if c.Track {
+		sum.WaitSec = c.Wait.Seconds()
 	}
 	for _, n := range s.Errors {
 		sum.ErrorsTotal += n
@@ -151,9 +163,14 @@ func writeHuman(w io.Writer, s summary) error {
 	fmt.Fprintf(&b, "202 ms     p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
 		s.AcceptP50Ms, s.AcceptP90Ms, s.AcceptP99Ms, s.AcceptP999Ms, s.AcceptMaxMs)
 	if s.Tracked {
-		fmt.Fprintf(&b, "final ms   p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (place -> seen final by polling)\n",
+		fmt.Fprintf(&b, "final ms   p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (place -> final view received)\n",
 			s.E2EP50Ms, s.E2EP90Ms, s.E2EP99Ms, s.E2EP999Ms, s.E2EMaxMs)
-		fmt.Fprintf(&b, "polling    %d GETs, %.2f per order\n", s.Polls, s.PollsPerOrder)
+		fmt.Fprintf(&b, "status     %d GETs (long-poll, wait %gs), %.2f per order; %d orders queued for a follower",
+			s.Polls, s.WaitSec, s.PollsPerOrder, s.WatchQueued)
+		if s.UnheldAnswers > 0 {
+			fmt.Fprintf(&b, "; %d answers not held (Prefer: wait ignored? polled instead)", s.UnheldAnswers)
+		}
+		b.WriteString("\n")
 	} else {
 		fmt.Fprintf(&b, "final      not tracked (--track=false)\n")
 	}

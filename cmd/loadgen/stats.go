@@ -16,8 +16,12 @@ type recorder struct {
 	completed atomic.Int64 // seen confirmed or rejected
 	confirmed atomic.Int64
 	rejected  atomic.Int64
-	polls     atomic.Int64
+	polls     atomic.Int64 // status requests (GET /orders/{id}) answered
 	errCount  atomic.Int64
+	// watchQueued counts orders that waited for a free follower; unheld counts status
+	// answers that brought nothing new at once (the service ignored Prefer: wait).
+	watchQueued atomic.Int64
+	unheld      atomic.Int64
 
 	mu           sync.Mutex
 	accept       []time.Duration
@@ -134,6 +138,7 @@ type snapshot struct {
 	LastAccept, LastComplete                              time.Time
 	LateStarts                                            int64
 	MaxStartLag                                           time.Duration
+	WatchQueued, Unheld                                   int64
 }
 
 func (r *recorder) snapshot() snapshot {
@@ -157,5 +162,7 @@ func (r *recorder) snapshot() snapshot {
 		LastComplete: r.lastComplete,
 		LateStarts:   r.lateStarts,
 		MaxStartLag:  r.maxStartLag,
+		WatchQueued:  r.watchQueued.Load(),
+		Unheld:       r.unheld.Load(),
 	}
 }
