@@ -69,6 +69,35 @@ func TestLongPollFollowsAnOrderToItsOutcome(t *testing.T) {
 	})
 }
 
+// TestPlaceOrderWaitAnswersWithTheOutcome: with Prefer: wait one POST places the order and
+// tells how it ended: confirmed, and rejected when stock is short.
+func TestPlaceOrderWaitAnswersWithTheOutcome(t *testing.T) {
+	forEachMode(t, func(t *testing.T, mode map[string]string) {
+		h := startService(t, mode, service.Options{})
+		h.setStock("sku-post-wait", 3)
+		for _, tc := range []struct {
+			quantity   int
+			wantStatus string
+		}{{2, "confirmed"}, {2, "rejected"}} {
+			start := time.Now()
+			code, body, got := h.doFull("POST", "/orders", orderBody("cust-post-wait", item{"sku-post-wait", tc.quantity}), map[string]string{"Prefer": "wait=10"})
+			if code != http.StatusCreated {
+				t.Fatalf("POST with Prefer: wait: %d %s, want 201", code, body)
+			}
+			var v orderView
+			if err := json.Unmarshal([]byte(body), &v); err != nil {
+				t.Fatal(err)
+			}
+			if v.Status != tc.wantStatus || got.Get("Location") != "/orders/"+v.ID || got.Get("ETag") == "" || got.Get("Preference-Applied") != "wait=10" {
+				t.Errorf("201 for %s, Location %q, ETag %q, Preference-Applied %q; want %s", v.Status, got.Get("Location"), got.Get("ETag"), got.Get("Preference-Applied"), tc.wantStatus)
+			}
+			if took := time.Since(start); took >= 10*time.Second {
+				t.Errorf("answered after %s: the wait ran out instead of ending at the outcome", took)
+			}
+		}
+	})
+}
+
 func TestHTTPMaxWaitConfig(t *testing.T) {
 	cfg, err := service.ConfigFromMap(map[string]string{})
 	if err != nil || cfg.HTTPMaxWait != 30*time.Second {

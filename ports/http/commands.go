@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/example/orders-service/app/bus"
 	"github.com/example/orders-service/app/command"
+	"github.com/example/orders-service/app/query"
 	"github.com/example/orders-service/domain/order"
 )
 
@@ -36,7 +38,35 @@ func (s *Server) placeOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.acceptOrderCommand(c, orderID, command.PlaceOrder{OrderID: orderID, CustomerID: customerID, Items: order.ItemsFromLines(lines)})
+	wait := s.honouredWait(c.Request().Header)
+	if err := s.send(c, command.PlaceOrder{OrderID: orderID, CustomerID: customerID, Items: order.ItemsFromLines(lines)}); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/orders/"+orderID)
+	if wait > 0 {
+		return s.answerOutcome(c, orderID, wait)
+	}
+	return c.JSON(http.StatusAccepted, acceptedOrder{OrderID: orderID, CorrelationID: correlationIDFrom(c)})
+}
+
+// answerOutcome answers a placed order with its outcome once the saga decided it (the
+// order is no longer pending): 201 with the order, as GET /orders/{id} shows it. When the
+// wait ends first, or the order cannot be read, the answer is the 202 it would have been
+// without the wait: the command is in Kafka either way.
+func (s *Server) answerOutcome(c echo.Context, orderID string, wait time.Duration) error {
+	applyWait(c, wait)
+	v, err := s.waitOrder(c, orderID, func(v query.OrderView) bool { return v.Status == order.StatusPending }, wait)
+	ctx := c.Request().Context()
+	switch {
+	case ctx.Err() != nil:
+		return nil // the client went away: nobody to answer
+	case err == nil && v.Status != order.StatusPending:
+		c.Response().Header().Set("ETag", etag(v))
+		return c.JSON(http.StatusCreated, toOrderResponse(v))
+	case err != nil && !errors.Is(err, query.ErrNotFound):
+		s.logger.WarnContext(ctx, "placed order accepted, but its outcome could not be read", "order_id", orderID, "err", err)
+	}
+	return c.JSON(http.StatusAccepted, acceptedOrder{OrderID: orderID, CorrelationID: correlationIDFrom(c)})
 }
 
 func (s *Server) cancelOrder(c echo.Context) error {

@@ -67,8 +67,8 @@ func (s *Server) getOrder(c echo.Context) error {
 	inm := parseIfNoneMatch(req.Header)
 	var v query.OrderView
 	if wait := s.honouredWait(req.Header); wait > 0 {
-		c.Response().Header().Set(preferenceAppliedHeader, "wait="+strconv.FormatInt(int64(wait/time.Second), 10))
-		v, err = s.waitOrder(c, orderID, inm, wait)
+		applyWait(c, wait)
+		v, err = s.waitOrder(c, orderID, func(v query.OrderView) bool { return inm.match(v.Revision()) }, wait)
 	} else {
 		v, err = s.queries.Order.Handle(req.Context(), orderID)
 	}

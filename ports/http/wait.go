@@ -25,7 +25,8 @@ const (
 	preferenceAppliedHeader = "Preference-Applied"
 )
 
-// SetMaxWait bounds the wait a client may ask for with `Prefer: wait=N` on GET /orders/{id};
+// SetMaxWait bounds the wait a client may ask for with `Prefer: wait=N` on GET /orders/{id}
+// and POST /orders;
 // longer waits are shortened to it, and below one second no wait is honoured. Call it
 // before serving.
 func (s *Server) SetMaxWait(d time.Duration) { s.maxWait = d }
@@ -50,8 +51,13 @@ func (s *Server) honouredWait(h http.Header) time.Duration {
 	return time.Duration(min(secs, maxSecs)) * time.Second
 }
 
-// waitOrder waits up to wait for a view of the order that inm does not match.
-func (s *Server) waitOrder(c echo.Context, orderID string, inm entityTags, wait time.Duration) (query.OrderView, error) {
+// applyWait says in the response that the wait was honoured, and for how long.
+func applyWait(c echo.Context, wait time.Duration) {
+	c.Response().Header().Set(preferenceAppliedHeader, "wait="+strconv.FormatInt(int64(wait/time.Second), 10))
+}
+
+// waitOrder waits up to wait for a view of the order that seen is false for.
+func (s *Server) waitOrder(c echo.Context, orderID string, seen func(query.OrderView) bool, wait time.Duration) (query.OrderView, error) {
 	req := c.Request()
 	// The server's ReadTimeout and WriteTimeout count from the start of the request: they
 	// would cut a long wait (an expired read deadline cancels the request's context).
@@ -70,7 +76,7 @@ func (s *Server) waitOrder(c echo.Context, orderID string, inm entityTags, wait 
 	defer context.AfterFunc(s.waitsStopped, cancel)()
 	v, err := s.queries.WaitOrder.Handle(ctx, query.WaitOrder{
 		OrderID: orderID,
-		Seen:    func(v query.OrderView) bool { return inm.match(v.Revision()) },
+		Seen:    seen,
 		Wait:    wait,
 	})
 	if err != nil && ctx.Err() != nil && req.Context().Err() == nil {
