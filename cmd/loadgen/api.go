@@ -18,13 +18,18 @@ import (
 // apiClient speaks the service's HTTP API. Commands and stock reads go through one
 // connection pool, the long-polls of GET /orders/{id} through another: over HTTP/1.1 a
 // request the service holds for seconds holds its connection all that time, and with its
-// own pool a wait can never take a connection a POST needs.
+// own pool a wait can never take a connection a POST needs. With holdPosts, POST /orders
+// asks to be held too (Prefer: wait) and has a third pool.
 type apiClient struct {
 	base    string
 	baseURL *url.URL
 	http    *http.Client // commands and plain reads
 	watch   *http.Client // long-polls of GET /orders/{id}
+	post    *http.Client // POST /orders: http, or its own pool with holdPosts
 	wait    time.Duration
+	timeout time.Duration
+	// postWait: POST /orders carries Prefer: wait=wait (holdPosts).
+	postWait bool
 }
 
 // newAPIClient sizes each pool for every request that may be in flight on it at once:
@@ -37,14 +42,27 @@ func newAPIClient(base string, maxConns, maxWatches int, timeout, wait time.Dura
 	if err != nil {
 		u = &url.URL{}
 	}
+	c := &http.Client{Transport: newTransport(maxConns, timeout), Timeout: timeout}
 	return &apiClient{
 		base:    base,
 		baseURL: u,
-		http:    &http.Client{Transport: newTransport(maxConns, timeout), Timeout: timeout},
+		http:    c,
 		// A long-poll is answered after up to wait, then has the usual time to finish.
-		watch: &http.Client{Transport: newTransport(maxWatches, wait+timeout), Timeout: wait + timeout},
-		wait:  wait,
+		watch:   &http.Client{Transport: newTransport(maxWatches, wait+timeout), Timeout: wait + timeout},
+		post:    c,
+		wait:    wait,
+		timeout: timeout,
 	}
+}
+
+// holdPosts makes every POST /orders ask the service to hold its answer until the order's
+// outcome is known (Prefer: wait=wait: 201 with the order, or 202 once the wait elapsed).
+// A POST then holds its connection for up to wait, so POSTs get a pool of their own, of
+// maxPosts connections (as many as orders in flight), with a long-poll's time bound; the
+// stock requests keep the other one.
+func (a *apiClient) holdPosts(maxPosts int) {
+	a.post = &http.Client{Transport: newTransport(maxPosts, a.wait+a.timeout), Timeout: a.wait + a.timeout}
+	a.postWait = true
 }
 
 func newTransport(conns int, headerTimeout time.Duration) *http.Transport {
@@ -64,6 +82,7 @@ func newTransport(conns int, headerTimeout time.Duration) *http.Transport {
 func (a *apiClient) close() {
 	a.http.CloseIdleConnections()
 	a.watch.CloseIdleConnections()
+	a.post.CloseIdleConnections()
 }
 
 // statusError is an answer with an unexpected status code.
@@ -157,21 +176,61 @@ func (a *apiClient) do(ctx context.Context, method, path string, body []byte, he
 	return ans.header, nil
 }
 
-// placeOrder posts an order and returns its ID and the Location of its view once the
-// service answered 202.
-func (a *apiClient) placeOrder(ctx context.Context, body []byte, correlationID string) (id, location string, err error) {
-	var accepted struct {
-		OrderID string `json:"order_id"`
-	}
+// placed is what a POST /orders answered: 202, the order was accepted and its outcome is
+// to be read at its Location; or, when the POST asked for a wait (holdPosts) and the
+// service knew the outcome within it, 201 with the order's view.
+type placed struct {
+	code     int    // 201 or 202
+	id       string // the order's ID
+	location string // where its view is read ("" when the service sent none)
+	status   string // 201: the order's status
+	etag     string // 201: the view's ETag, when the service sent one
+	held     bool   // the service honoured the wait (Preference-Applied: wait=N)
+}
+
+// final tells whether the answer carried a final state (confirmed or rejected).
+func (p placed) final() bool {
+	return p.code == http.StatusCreated && (p.status == statusConfirmed || p.status == statusRejected)
+}
+
+// placeOrder posts an order. With holdPosts the request carries Prefer: wait=W, and the
+// service answers 201 with the order once it is no longer pending, or 202 after W.
+func (a *apiClient) placeOrder(ctx context.Context, body []byte, correlationID string) (placed, error) {
+	const method, path = http.MethodPost, "/orders"
 	h := http.Header{"X-Correlation-Id": {correlationID}}
-	rh, err := a.do(ctx, http.MethodPost, "/orders", body, h, http.StatusAccepted, &accepted)
+	if a.postWait {
+		h["Prefer"] = []string{"wait=" + strconv.Itoa(int(a.wait/time.Second))}
+	}
+	ans, err := roundTrip(ctx, a.post, method, a.base+path, body, h)
 	if err != nil {
-		return "", "", err
+		return placed{}, err
 	}
-	if accepted.OrderID == "" {
-		return "", "", fmt.Errorf("POST /orders: %w: no order_id", errBadResponse)
+	p := placed{code: ans.code, location: ans.header.Get("Location"), held: waitApplied(ans.header)}
+	switch ans.code {
+	case http.StatusAccepted:
+		var accepted struct {
+			OrderID string `json:"order_id"`
+		}
+		if err := json.Unmarshal(ans.body, &accepted); err != nil {
+			return placed{}, fmt.Errorf("decoding answer to %s %s: %w: %v", method, path, errBadResponse, err)
+		}
+		if accepted.OrderID == "" {
+			return placed{}, fmt.Errorf("%s %s: %w: no order_id", method, path, errBadResponse)
+		}
+		p.id = accepted.OrderID
+	case http.StatusCreated:
+		var view struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal(ans.body, &view); err != nil || view.ID == "" || view.Status == "" {
+			return placed{}, fmt.Errorf("decoding 201 to %s %s: %w: %v (id %q, status %q)", method, path, errBadResponse, err, view.ID, view.Status)
+		}
+		p.id, p.status, p.etag = view.ID, view.Status, ans.header.Get("ETag")
+	default:
+		return placed{}, unexpected(method, path, ans)
 	}
-	return accepted.OrderID, rh.Get("Location"), nil
+	return p, nil
 }
 
 // orderURL is where the view of an accepted order is read: its Location, resolved against

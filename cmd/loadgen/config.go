@@ -24,7 +24,8 @@ type config struct {
 	RequestTimeout time.Duration
 	MaxInFlight    int           // open loop: bound on requests in flight
 	Track          bool          // follow accepted orders to their final states
-	Wait           time.Duration // Prefer: wait of one status request; whole seconds
+	Wait           time.Duration // Prefer: wait of one status request (and, with PostWait, of a POST); whole seconds
+	PostWait       bool          // ask POST /orders to answer with the outcome (Prefer: wait)
 	MaxWatches     int           // most orders followed at once (one held request each)
 	Progress       bool
 
@@ -42,6 +43,16 @@ const (
 )
 
 func (c config) openLoop() bool { return c.Rate > 0 }
+
+// posts is the most POST /orders in flight at once: --max-inflight in an open loop, one
+// per worker in a closed loop. With --post-wait each is held until its order's outcome,
+// so this is also the most orders in flight.
+func (c config) posts() int {
+	if c.openLoop() {
+		return c.MaxInFlight
+	}
+	return c.Concurrency
+}
 
 // watches is how many orders are followed at once: --max-watches, and in a closed loop
 // until final at least one per worker, so that no worker waits for a follower.
@@ -74,6 +85,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.MaxInFlight, "max-inflight", 4096, "open loop: most requests in flight; a send that must wait counts as a late start")
 	fs.BoolVar(&c.Track, "track", true, "follow each accepted order until it is final (false: measure the 202s only, without status requests)")
 	fs.DurationVar(&c.Wait, "wait", 10*time.Second, "how long the service may hold one GET /orders/{id} waiting for a change (Prefer: wait; whole seconds)")
+	fs.BoolVar(&c.PostWait, "post-wait", false, "send each POST /orders with Prefer: wait=--wait, so that the service answers 201 with the order once its outcome is known (one request per order); an order still pending when the wait elapses is answered 202 and long-polled as usual. The 202 latencies then cover only the 202 answers")
 	fs.IntVar(&c.MaxWatches, "max-watches", 1024, "most orders followed at once, each by one held GET /orders/{id} on its own connection; later ones queue, oldest first (closed loop until final: at least --concurrency)")
 	fs.BoolVar(&c.Progress, "progress", true, "print a progress line to stderr every second")
 	fs.BoolVar(&c.Baseline, "baseline", false, "afterwards, run raw watermill-kafka publish+consume of as many messages as the service's flow produced")
@@ -119,6 +131,7 @@ func (c config) validate() error {
 	check(!c.Baseline || len(c.Brokers) > 0, "--baseline needs --brokers")
 	check(!c.Baseline || c.Track, "--baseline needs --track: it sends as many messages as the orders that became final produced")
 	check(c.Track || c.Rate > 0 || c.Until == untilAccepted, "--track=false needs --rate or --closed-until accepted")
+	check(c.Track || !c.PostWait, "--post-wait needs --track: it learns each order's outcome from its POST, and --track=false follows no outcome")
 	check(c.BaselinePartitions >= 0, "--baseline-partitions must be >= 0, got %d", c.BaselinePartitions)
 	check(c.BaselineSize >= 1, "--baseline-size must be >= 1, got %d", c.BaselineSize)
 	check(c.BaselinePublishers >= 1, "--baseline-publishers must be >= 1, got %d", c.BaselinePublishers)

@@ -19,7 +19,10 @@ import (
 // follows the service's contract: every 200 has an ETag that changes with the view;
 // Prefer: wait=N holds the request until the order exists and its ETag differs from
 // If-None-Match, or the wait elapsed: then 304 (If-None-Match matched) or 404
-// (problem+json), with Preference-Applied: wait=N.
+// (problem+json), with Preference-Applied: wait=N. POST /orders with Prefer: wait=N (N >
+// 0) follows the service's contract too: it holds the answer until the order is visible
+// and no longer pending, then answers 201 with its view, ETag and Location, or, once the
+// wait elapsed, the usual 202; both with Preference-Applied: wait=N.
 type fakeAPI struct {
 	visibleAfter, confirmAfter time.Duration
 	manual                     bool
@@ -35,13 +38,17 @@ type fakeAPI struct {
 	// getFault, when set, may make the n-th GET /orders/{id} (from 0) fail: a status code
 	// to answer with, faultBadBody for a 200 that is not JSON, 0 to answer normally.
 	getFault func(n int64) int
-	// held, when set, receives the ID of an order each time a GET of it starts waiting.
+	// held, when set, receives the ID of an order each time a GET of it, or its POST,
+	// starts waiting.
 	held chan string
-	// expire, when set, ends one held GET as if its wait had elapsed per value received.
+	// expire, when set, ends one held GET or POST as if its wait had elapsed per value
+	// received.
 	expire chan struct{}
 
 	posts atomic.Int64
 	gets  atomic.Int64
+	// created counts POSTs answered 201, waitedOut POSTs answered 202 after their wait.
+	created, waitedOut atomic.Int64
 
 	open, maxOpen       atomic.Int64 // orders placed and not yet answered final
 	inGets, maxInGets   atomic.Int64 // GET /orders/{id} in progress
@@ -115,6 +122,10 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		id := f.place()
 		w.Header().Set("Location", "/orders/"+id)
+		if wait := preferredWait(r.Header.Get("Prefer")); wait > 0 && !f.noWait {
+			f.answerOutcome(w, r, id, wait)
+			return
+		}
 		writeJSONAnswer(w, http.StatusAccepted, map[string]string{"order_id": id, "correlation_id": r.Header.Get("X-Correlation-Id")})
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/orders/"):
 		f.getOrder(w, r, strings.TrimPrefix(r.URL.Path, "/orders/"))
@@ -171,20 +182,12 @@ func (f *fakeAPI) getOrder(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	notified := false
 	for {
-		f.mu.Lock()
-		o, ok := f.orders[id]
+		o, ok := f.look(id, func(o *fakeOrder) bool { return o.visible && o.etag() != inm })
 		if !ok {
-			f.mu.Unlock()
 			http.Error(w, "unknown order", http.StatusBadRequest)
 			return
 		}
-		visible, status, etag, changed := o.visible, o.status, o.etag(), o.changed
-		final := visible && (status == statusConfirmed || status == statusRejected)
-		if visible && etag != inm && final && !o.answered {
-			o.answered = true
-			f.open.Add(-1)
-		}
-		f.mu.Unlock()
+		visible, status, etag, changed := o.visible, o.status, o.etag, o.changed
 
 		switch {
 		case visible && etag != inm:
@@ -216,6 +219,66 @@ func (f *fakeAPI) getOrder(w http.ResponseWriter, r *http.Request, id string) {
 			f.absent.Add(1)
 			writeProblem(w, http.StatusNotFound)
 		}
+		return
+	}
+}
+
+// orderState is an order as one request saw it.
+type orderState struct {
+	visible      bool
+	status, etag string
+	changed      <-chan struct{} // closed at the next change
+}
+
+// look returns the state of order id (false: no such order). When answer says the
+// request answers with that state and it is final, the order is no longer open.
+func (f *fakeAPI) look(id string, answer func(*fakeOrder) bool) (orderState, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.orders[id]
+	if !ok {
+		return orderState{}, false
+	}
+	final := o.visible && (o.status == statusConfirmed || o.status == statusRejected)
+	if final && !o.answered && answer(o) {
+		o.answered = true
+		f.open.Add(-1)
+	}
+	return orderState{visible: o.visible, status: o.status, etag: o.etag(), changed: o.changed}, true
+}
+
+// answerOutcome answers the POST of order id once the order is visible and no longer
+// pending (201 with its view), or after wait (202), like the service.
+func (f *fakeAPI) answerOutcome(w http.ResponseWriter, r *http.Request, id string, wait time.Duration) {
+	wait = min(wait, 30*time.Second)
+	w.Header().Set("Preference-Applied", "wait="+strconv.Itoa(int(wait/time.Second)))
+	decided := func(o *fakeOrder) bool { return o.visible && o.status != "pending" }
+	t := time.NewTimer(min(wait, f.maxHold))
+	defer t.Stop()
+	notified := false
+	for {
+		o, _ := f.look(id, decided)
+		if o.visible && o.status != "pending" {
+			f.created.Add(1)
+			w.Header().Set("ETag", o.etag)
+			writeJSONAnswer(w, http.StatusCreated, map[string]string{"id": id, "status": o.status})
+			return
+		}
+		if f.held != nil && !notified {
+			notified = true
+			f.held <- id
+		}
+		select {
+		case <-o.changed:
+			continue
+		case <-t.C:
+		case <-f.expire: // nil unless set: never
+		case <-r.Context().Done():
+			return
+		}
+		// Still pending, or not visible, when the wait elapsed.
+		f.waitedOut.Add(1)
+		writeJSONAnswer(w, http.StatusAccepted, map[string]string{"order_id": id, "correlation_id": r.Header.Get("X-Correlation-Id")})
 		return
 	}
 }

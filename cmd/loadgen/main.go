@@ -8,6 +8,7 @@
 //	go run ./cmd/loadgen --rate 1000 --duration 30s                # open loop
 //	go run ./cmd/loadgen --concurrency 64 --duration 30s           # closed loop, until final
 //	go run ./cmd/loadgen --concurrency 64 --closed-until accepted --track=false  # HTTP side only
+//	go run ./cmd/loadgen --concurrency 64 --post-wait              # outcome in the POST's answer
 //	go run ./cmd/loadgen --concurrency 64 --baseline --json
 //
 // How it measures:
@@ -32,6 +33,14 @@
 //     at once, later ones queue oldest first (watch_queued: their latency may include the
 //     queueing). A service that ignores Prefer: wait is polled with a back-off instead
 //     (unheld_answers). --track=false turns tracking off.
+//   - --post-wait: each POST /orders carries Prefer: wait=--wait, and the service holds it
+//     until the order is no longer pending: 201 with the order's view, a final one
+//     completing the order with that one request (completed_by_post; end-to-end latency
+//     from the intended send time to that answer), or 202 once the wait elapsed
+//     (post_waits_elapsed), after which the order is long-polled as above. The 202
+//     latencies (accept_*) then cover the 202 answers only (accepted_202 of them), which
+//     include the wait when it was honoured. POSTs get a pool of their own, one connection
+//     per order in flight (--concurrency or --max-inflight).
 //   - Rates: accepted_per_sec is 202s over start -> last 202; completed_per_sec is final
 //     orders over start -> last one seen final; service_msgs_per_sec is that x 6 (the
 //     messages of one order's flow). Latencies are exact samples, sorted at the end.
@@ -75,8 +84,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// Commands: at most --max-inflight (open loop) or --concurrency (closed loop) POSTs,
-	// and 16 for stocking the SKUs; long-polls: one per followed order.
-	api := newAPIClient(cfg.Target, cfg.MaxInFlight+cfg.Concurrency+16, cfg.watches(), cfg.RequestTimeout, cfg.Wait)
+	// and 16 for stocking the SKUs; long-polls: one per followed order. With --post-wait
+	// the POSTs are held until their order's outcome, on a pool of their own of as many
+	// connections as orders in flight.
+	api := newAPIClient(cfg.Target, cfg.posts()+16, cfg.watches(), cfg.RequestTimeout, cfg.Wait)
+	if cfg.PostWait {
+		api.holdPosts(cfg.posts())
+	}
 	defer api.close()
 
 	skus := skuNames(cfg.SKUs)
@@ -87,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rec := newRecorder()
 	tr := newTracker(ctx, api, rec, cfg.watches())
 	defer tr.stop()
-	var onAccepted func(string, time.Time) <-chan struct{}
+	var onAccepted func(orderURL, etag string, intended time.Time) <-chan struct{}
 	if cfg.Track {
 		onAccepted = tr.track
 	}

@@ -56,6 +56,7 @@ type tracker struct {
 
 type pendingOrder struct {
 	url      string
+	etag     string // of the view already seen ("": none)
 	intended time.Time
 	final    chan struct{} // closed when seen final
 }
@@ -66,11 +67,12 @@ func newTracker(ctx context.Context, api *apiClient, rec *recorder, maxWatches i
 	return &tracker{api: api, rec: rec, maxWatches: max(maxWatches, 1), ctx: ctx, cancel: cancel}
 }
 
-// track starts following an accepted order whose view is at orderURL; the channel is
-// closed when it is seen final.
-func (t *tracker) track(orderURL string, intended time.Time) <-chan struct{} {
+// track starts following an accepted order whose view is at orderURL, from the view with
+// etag (one a POST answered 201 with; "": none seen yet, ask for the view as it is); the
+// channel is closed when it is seen final.
+func (t *tracker) track(orderURL, etag string, intended time.Time) <-chan struct{} {
 	t.awaiting.Add(1)
-	p := &pendingOrder{url: orderURL, intended: intended, final: make(chan struct{})}
+	p := &pendingOrder{url: orderURL, etag: etag, intended: intended, final: make(chan struct{})}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
@@ -117,7 +119,7 @@ func (t *tracker) follow(p *pendingOrder) {
 // stopped first).
 func (t *tracker) watch(p *pendingOrder) bool {
 	ctx := t.ctx
-	var etag string // of the last view seen
+	etag := p.etag // of the last view seen
 	var backoff time.Duration
 	var timer *time.Timer
 	defer func() {

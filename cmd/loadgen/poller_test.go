@@ -51,14 +51,14 @@ func manualFake() *fakeAPI {
 // place posts an order and returns its ID and the URL the tracker follows.
 func (r *trackerRig) place(t *testing.T) (id, orderURL string) {
 	t.Helper()
-	id, loc, err := r.api.placeOrder(context.Background(), []byte(`{}`), "test")
+	p, err := r.api.placeOrder(context.Background(), []byte(`{}`), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if loc != "/orders/"+id {
-		t.Fatalf("Location %q for order %s", loc, id)
+	if p.code != http.StatusAccepted || p.location != "/orders/"+p.id {
+		t.Fatalf("%d, Location %q for order %s; want 202, /orders/%[3]s", p.code, p.location, p.id)
 	}
-	return id, r.api.orderURL(id, loc)
+	return p.id, r.api.orderURL(p.id, p.location)
 }
 
 // recv receives from ch, failing the test if nothing comes within 10 s.
@@ -109,7 +109,7 @@ func TestTrackerFinalAfterDelay(t *testing.T) {
 	r := newTrackerRig(t, fake, 4)
 	intended := time.Now()
 	_, u := r.place(t)
-	recv(t, r.tr.track(u, intended), "the order to be final")
+	recv(t, r.tr.track(u, "", intended), "the order to be final")
 	s := r.rec.snapshot()
 	if s.Polls > 2 || s.Completed != 1 || len(s.Errors) != 0 || s.Unheld != 0 {
 		t.Errorf("%d requests, completed %d, errors %v, unheld %d; want <= 2, 1, none, 0", s.Polls, s.Completed, s.Errors, s.Unheld)
@@ -127,7 +127,7 @@ func TestTrackerFinalAfterDelay(t *testing.T) {
 func TestTrackerFollowsEachChange(t *testing.T) {
 	r := newTrackerRig(t, manualFake(), 4)
 	id, u := r.place(t)
-	final := r.tr.track(u, time.Now())
+	final := r.tr.track(u, "", time.Now())
 	recv(t, r.fake.held, "the first GET to wait for the order to exist")
 	r.fake.show(id, "pending")
 	recv(t, r.fake.held, "the second GET to wait for a change")
@@ -150,7 +150,7 @@ func TestTracker304ThenChange(t *testing.T) {
 	r := newTrackerRig(t, manualFake(), 4)
 	id, u := r.place(t)
 	r.fake.show(id, "pending")
-	final := r.tr.track(u, time.Now())
+	final := r.tr.track(u, "", time.Now())
 	recv(t, r.fake.held, "a GET to wait for a change of the pending order") // the first was answered at once
 	r.expireOne(t)
 	recv(t, r.fake.held, "the GET after the 304")
@@ -170,7 +170,7 @@ func TestTracker304ThenChange(t *testing.T) {
 func TestTracker404ThenAppears(t *testing.T) {
 	r := newTrackerRig(t, manualFake(), 4)
 	id, u := r.place(t)
-	final := r.tr.track(u, time.Now())
+	final := r.tr.track(u, "", time.Now())
 	recv(t, r.fake.held, "the first GET to wait for the order to exist")
 	r.expireOne(t)
 	recv(t, r.fake.held, "the GET after the 404")
@@ -196,7 +196,7 @@ func TestTrackerMeasuresFromIntendedTime(t *testing.T) {
 	r := newTrackerRig(t, manualFake(), 4)
 	id, u := r.place(t)
 	intended := time.Now().Add(-time.Second)
-	final := r.tr.track(u, intended)
+	final := r.tr.track(u, "", intended)
 	recv(t, r.fake.held, "a GET to wait for the order")
 	confirmed := time.Now()
 	r.fake.show(id, statusConfirmed)
@@ -225,7 +225,7 @@ func TestTrackerCountsErrorsByKind(t *testing.T) {
 	r := newTrackerRig(t, fake, 4)
 	id, u := r.place(t)
 	fake.show(id, statusConfirmed)
-	recv(t, r.tr.track(u, time.Now()), "the order to be final")
+	recv(t, r.tr.track(u, "", time.Now()), "the order to be final")
 	s := r.rec.snapshot()
 	want := map[string]int64{"poll_http_500": 2, "poll_bad_response": 1, "poll_http_503": 1}
 	if len(s.Errors) != len(want) || s.Errors["poll_http_500"] != 2 || s.Errors["poll_bad_response"] != 1 || s.Errors["poll_http_503"] != 1 {
@@ -247,7 +247,7 @@ func TestTrackerCountsConnectionErrors(t *testing.T) {
 	}
 	dead := "http://" + ln.Addr().String() + "/orders/x"
 	ln.Close()
-	r.tr.track(dead, time.Now())
+	r.tr.track(dead, "", time.Now())
 	deadline := time.Now().Add(10 * time.Second)
 	for r.rec.snapshot().Errors["poll_connection"] < 2 {
 		if time.Now().After(deadline) {
@@ -270,7 +270,7 @@ func TestTrackerFallsBackToPolling(t *testing.T) {
 	fake.visibleAfter, fake.confirmAfter = 20*time.Millisecond, 60*time.Millisecond
 	r := newTrackerRig(t, fake, 4)
 	_, u := r.place(t)
-	recv(t, r.tr.track(u, time.Now()), "the order to be final")
+	recv(t, r.tr.track(u, "", time.Now()), "the order to be final")
 	s := r.rec.snapshot()
 	// Back-offs of 5, 10, 20, 40, 80, 100, ... ms: about 6 requests in 60 ms; a loop
 	// without back-off would make thousands.
@@ -288,7 +288,7 @@ func TestTrackerBoundsWatches(t *testing.T) {
 	for range 5 {
 		id, u := r.place(t)
 		ids = append(ids, id)
-		finals = append(finals, r.tr.track(u, time.Now()))
+		finals = append(finals, r.tr.track(u, "", time.Now()))
 	}
 	first := map[string]bool{recv(t, r.fake.held, "a held GET"): true, recv(t, r.fake.held, "a second held GET"): true}
 	if !first[ids[0]] || !first[ids[1]] {
@@ -318,14 +318,14 @@ func TestLongPollsDoNotStarvePosts(t *testing.T) {
 	r := newTrackerRig(t, manualFake(), 3)
 	for range 3 {
 		_, u := r.place(t)
-		r.tr.track(u, time.Now())
+		r.tr.track(u, "", time.Now())
 	}
 	for range 3 {
 		recv(t, r.fake.held, "a held GET")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if _, _, err := r.api.placeOrder(ctx, []byte(`{}`), "test"); err != nil {
+	if _, err := r.api.placeOrder(ctx, []byte(`{}`), "test"); err != nil {
 		t.Errorf("POST while 3 waits are held: %v", err)
 	}
 	if n := r.fake.inGets.Load(); n != 3 {

@@ -26,16 +26,21 @@ type summary struct {
 	DurationSec float64 `json:"duration_sec"`
 	SKUs        int     `json:"skus"`
 	Tracked     bool    `json:"tracked"`            // final states followed; false: completed and e2e are not measured
-	WaitSec     float64 `json:"wait_sec,omitempty"` // Prefer: wait of a status request
+	WaitSec     float64 `json:"wait_sec,omitempty"` // Prefer: wait of a status request (and of a POST with PostWait)
+	PostWait    bool    `json:"post_wait"`          // POSTs asked for the outcome (--post-wait)
 
 	Sent      int64 `json:"sent"`
-	Accepted  int64 `json:"accepted"`
+	Accepted  int64 `json:"accepted"`  // answered 202, or 201 with PostWait
 	Completed int64 `json:"completed"` // confirmed + rejected
 	Confirmed int64 `json:"confirmed"`
 	Rejected  int64 `json:"rejected"`
 	NotFinal  int64 `json:"not_final"`
+	// Accepted202 counts the 202 answers: the accept_* latencies are theirs. Without
+	// PostWait that is every accepted order; with it, only those whose POST did not carry
+	// the outcome.
+	Accepted202 int64 `json:"accepted_202"`
 
-	// AcceptedPerSec is 202s over the send phase (start to the last 202);
+	// AcceptedPerSec is accepted orders over the send phase (start to the last 202 or 201);
 	// CompletedPerSec is final states over start to the last final state seen.
 	SendElapsedSec     float64 `json:"send_elapsed_sec"`
 	CompleteElapsedSec float64 `json:"complete_elapsed_sec"`
@@ -65,6 +70,11 @@ type summary struct {
 	// nothing new without being held: the service ignored Prefer: wait and was polled.
 	WatchQueued   int64 `json:"watch_queued"`
 	UnheldAnswers int64 `json:"unheld_answers,omitempty"`
+	// CompletedByPost counts orders whose POST was answered 201 with a final state (no
+	// status request needed); PostWaitsElapsed counts POSTs answered 202 after the wait the
+	// service honoured. Both 0 without PostWait.
+	CompletedByPost  int64 `json:"completed_by_post"`
+	PostWaitsElapsed int64 `json:"post_waits_elapsed"`
 
 	// ServiceMsgsPerSec is CompletedPerSec x messagesPerOrder.
 	ServiceMsgsPerSec  float64         `json:"service_msgs_per_sec"`
@@ -108,6 +118,11 @@ func buildSummary(c config, s snapshot, start time.Time, notFinal int64) summary
 		Polls:         s.Polls,
 		WatchQueued:   s.WatchQueued,
 		UnheldAnswers: s.Unheld,
+
+		PostWait:         c.PostWait,
+		Accepted202:      int64(s.Accept.Count),
+		CompletedByPost:  s.CompletedByPost,
+		PostWaitsElapsed: s.PostWaitsElapsed,
 	}
 	if c.Track {
 		sum.WaitSec = c.Wait.Seconds()
@@ -160,8 +175,20 @@ func writeHuman(w io.Writer, s summary) error {
 			s.CompletedPerSec, s.CompleteElapsedSec, s.ServiceMsgsPerSec, messagesPerOrder)
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "202 ms     p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
+	fmt.Fprintf(&b, "202 ms     p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f",
 		s.AcceptP50Ms, s.AcceptP90Ms, s.AcceptP99Ms, s.AcceptP999Ms, s.AcceptMaxMs)
+	if s.PostWait {
+		fmt.Fprintf(&b, "  (202 answers only: %d of %d accepted, held ones including the wait; the 201s carried the outcome)", s.Accepted202, s.Accepted)
+	}
+	b.WriteString("\n")
+	if s.PostWait {
+		fmt.Fprintf(&b, "post wait  Prefer: wait=%g on POST /orders: %d orders completed by their POST (201), %d answered 202 after the wait, then long-polled",
+			s.WaitSec, s.CompletedByPost, s.PostWaitsElapsed)
+		if unheld := s.Accepted202 - s.PostWaitsElapsed; unheld > 0 {
+			fmt.Fprintf(&b, "; %d 202s not held (Prefer: wait on POST ignored?)", unheld)
+		}
+		b.WriteString("\n")
+	}
 	if s.Tracked {
 		fmt.Fprintf(&b, "final ms   p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (place -> final view received)\n",
 			s.E2EP50Ms, s.E2EP90Ms, s.E2EP99Ms, s.E2EP999Ms, s.E2EMaxMs)

@@ -12,7 +12,7 @@ import (
 // MB) and sorted once at the end.
 type recorder struct {
 	sent      atomic.Int64 // POST /orders started
-	accepted  atomic.Int64 // answered 202
+	accepted  atomic.Int64 // answered 202, or 201 (--post-wait)
 	completed atomic.Int64 // seen confirmed or rejected
 	confirmed atomic.Int64
 	rejected  atomic.Int64
@@ -22,9 +22,14 @@ type recorder struct {
 	// answers that brought nothing new at once (the service ignored Prefer: wait).
 	watchQueued atomic.Int64
 	unheld      atomic.Int64
+	// With --post-wait: completedByPost counts orders whose POST was answered 201 with a
+	// final state; postWaitsElapsed counts POSTs answered 202 after a wait the service
+	// honoured (the order was still pending, or not visible yet).
+	completedByPost  atomic.Int64
+	postWaitsElapsed atomic.Int64
 
 	mu           sync.Mutex
-	accept       []time.Duration
+	accept       []time.Duration // of the 202s only
 	e2e          []time.Duration
 	errors       map[string]int64
 	lastAccept   time.Time
@@ -48,11 +53,24 @@ func (r *recorder) startLag(lag time.Duration) {
 	}
 }
 
+// addAccepted counts an order answered 202 at at, latency after its intended send time.
 func (r *recorder) addAccepted(latency time.Duration, at time.Time) {
 	r.accepted.Add(1)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.accept = append(r.accept, latency)
+	if at.After(r.lastAccept) {
+		r.lastAccept = at
+	}
+}
+
+// addCreated counts an order whose POST was answered 201 with its outcome at at. It was
+// accepted, but that answer waited for the flow behind the 202, so its latency is no accept
+// latency and is not recorded as one.
+func (r *recorder) addCreated(at time.Time) {
+	r.accepted.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if at.After(r.lastAccept) {
 		r.lastAccept = at
 	}
@@ -139,6 +157,7 @@ type snapshot struct {
 	LateStarts                                            int64
 	MaxStartLag                                           time.Duration
 	WatchQueued, Unheld                                   int64
+	CompletedByPost, PostWaitsElapsed                     int64
 }
 
 func (r *recorder) snapshot() snapshot {
@@ -164,5 +183,8 @@ func (r *recorder) snapshot() snapshot {
 		MaxStartLag:  r.maxStartLag,
 		WatchQueued:  r.watchQueued.Load(),
 		Unheld:       r.unheld.Load(),
+
+		CompletedByPost:  r.completedByPost.Load(),
+		PostWaitsElapsed: r.postWaitsElapsed.Load(),
 	}
 }
