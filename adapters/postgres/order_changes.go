@@ -26,6 +26,13 @@ var (
 	listenerMaxBackoff   = 5 * time.Second
 	listenerPingInterval = 30 * time.Second // a quiet connection is checked this often
 	listenerPingTimeout  = 5 * time.Second
+	// listenerConnectTimeout bounds connecting and LISTEN: a blackholed host would
+	// otherwise hold the listener until TCP gives up.
+	listenerConnectTimeout = 10 * time.Second
+	// listenerStableAfter is how long a connection must have listened before the backoff
+	// starts again from its minimum, so one that dies right after LISTEN is not retried
+	// ten times a second.
+	listenerStableAfter = 30 * time.Second
 )
 
 // OrderChangeListener LISTENs on OrderViewsChannel over a connection of its own (not one
@@ -81,10 +88,14 @@ func (l *OrderChangeListener) run(ctx context.Context) {
 	defer close(l.done)
 	backoff := listenerMinBackoff
 	for {
-		err := l.listen(ctx, func() { backoff = listenerMinBackoff })
+		var listeningSince time.Time
+		err := l.listen(ctx, func() { listeningSince = time.Now() })
 		l.pid.Store(0)
 		if ctx.Err() != nil {
 			return
+		}
+		if !listeningSince.IsZero() && time.Since(listeningSince) >= listenerStableAfter {
+			backoff = listenerMinBackoff
 		}
 		// Whatever was announced until the connection is back is lost: waiters re-read
 		// now (and on their recheck timer meanwhile).
@@ -104,7 +115,9 @@ func (l *OrderChangeListener) run(ctx context.Context) {
 // listen connects, LISTENs and signals each notification until the connection fails or ctx
 // ends; listening is called once LISTEN took effect.
 func (l *OrderChangeListener) listen(ctx context.Context, listening func()) error {
-	conn, err := pgx.ConnectConfig(ctx, l.config)
+	connectCtx, cancelConnect := context.WithTimeout(ctx, listenerConnectTimeout)
+	defer cancelConnect()
+	conn, err := pgx.ConnectConfig(connectCtx, l.config)
 	if err != nil {
 		return err
 	}
@@ -113,7 +126,7 @@ func (l *OrderChangeListener) listen(ctx context.Context, listening func()) erro
 		defer cancel()
 		_ = conn.Close(closeCtx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{OrderViewsChannel}.Sanitize()); err != nil {
+	if _, err := conn.Exec(connectCtx, "LISTEN "+pgx.Identifier{OrderViewsChannel}.Sanitize()); err != nil {
 		return err
 	}
 	listening()

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-// DefaultRecheck is how often a wait re-reads the view when no signal came: a lost signal
-// delays an answer by at most this long, and never hangs a wait.
-const DefaultRecheck = time.Second
+// DefaultRecheck is how often a wait re-reads the view when no signal came. Signals are not
+// lost (the in-process read model signals every change; PostgreSQL's listener wakes every
+// waiter when it reconnects), so this only bounds the harm of a bug: rare enough that a
+// thousand waiting requests do not read the database hundreds of times a second.
+const DefaultRecheck = 10 * time.Second
 
 // OrderChanges tells waiters when the view of an order may have changed. A signal may be
 // spurious (the waiter reads the view again), but a change that becomes visible to

@@ -294,28 +294,61 @@ func TestWaitSeesAChangeBetweenReadAndSubscribe(t *testing.T) {
 }
 
 // TestWaitRechecksWithoutSignal: a lost signal delays the answer by the recheck interval at
-// most; it never hangs the wait.
+// most; it never hangs the wait. The change is made only once the wait has read the view
+// (and subscribed, when it can): only a recheck can see it.
 func TestWaitRechecksWithoutSignal(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		changes func(*spyChanges) query.OrderChanges
+		// waiting returns once the wait has read the order and is waiting.
+		waiting func(t *testing.T, spy *spyChanges, reads <-chan struct{})
 	}{
-		{"signals lost", func(s *spyChanges) query.OrderChanges { return s }},
-		{"no OrderChanges at all", func(*spyChanges) query.OrderChanges { return nil }},
+		{"signals lost", func(s *spyChanges) query.OrderChanges { return s },
+			func(t *testing.T, spy *spyChanges, _ <-chan struct{}) { spy.waitSubscribed(t) }},
+		{"no OrderChanges at all", func(*spyChanges) query.OrderChanges { return nil },
+			func(t *testing.T, _ *spyChanges, reads <-chan struct{}) { awaitReads(t, reads, 2) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rm := memory.NewOrderReadModel()
 			applyView(t, rm, "o-1", 1, order.StatusPending)
 			spy := newSpy(silentChanges{})
-			h := query.WaitOrderHandler{ReadModel: rm, Changes: tc.changes(spy), Recheck: 10 * time.Millisecond}
+			counted := &countingReadModel{OrderReadModel: rm, reads: make(chan struct{}, 100)}
+			h := query.WaitOrderHandler{ReadModel: counted, Changes: tc.changes(spy), Recheck: 50 * time.Millisecond}
 			res := startWait(t.Context(), h, query.WaitOrder{OrderID: "o-1", Seen: seen("1.0"), Wait: forever})
+			tc.waiting(t, spy, counted.reads)
 			applyView(t, rm, "o-1", 2, order.StatusConfirmed)
 			if r := answer(t, res); r.err != nil || r.view.Revision() != "2.0" {
 				t.Fatalf("Handle = %+v, %v; want revision 2.0", r.view, r.err)
 			}
 		})
+	}
+}
+
+// countingReadModel reports each Get on reads.
+type countingReadModel struct {
+	query.OrderReadModel
+	reads chan struct{}
+}
+
+func (c *countingReadModel) Get(ctx context.Context, orderID string) (query.OrderView, error) {
+	v, err := c.OrderReadModel.Get(ctx, orderID)
+	select {
+	case c.reads <- struct{}{}:
+	default:
+	}
+	return v, err
+}
+
+func awaitReads(t *testing.T, reads <-chan struct{}, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-reads:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the waiter did not read the order")
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -39,12 +40,13 @@ func (s *Server) placeOrder(c echo.Context) error {
 		return err
 	}
 	wait := s.honouredWait(c.Request().Header)
-	if err := s.send(c, command.PlaceOrder{OrderID: orderID, CustomerID: customerID, Items: order.ItemsFromLines(lines)}); err != nil {
+	cmd := command.PlaceOrder{OrderID: orderID, CustomerID: customerID, Items: order.ItemsFromLines(lines)}
+	if err := s.send(c, cmd); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/orders/"+orderID)
 	if wait > 0 {
-		return s.answerOutcome(c, orderID, wait)
+		return s.answerOutcome(c, cmd, wait)
 	}
 	return c.JSON(http.StatusAccepted, acceptedOrder{OrderID: orderID, CorrelationID: correlationIDFrom(c)})
 }
@@ -52,14 +54,19 @@ func (s *Server) placeOrder(c echo.Context) error {
 // answerOutcome answers a placed order with its outcome once the saga decided it (the
 // order is no longer pending): 201 with the order, as GET /orders/{id} shows it. When the
 // wait ends first, or the order cannot be read, the answer is the 202 it would have been
-// without the wait: the command is in Kafka either way.
-func (s *Server) answerOutcome(c echo.Context, orderID string, wait time.Duration) error {
+// without the wait: the command is in Kafka either way. An Idempotency-Key reused for
+// another order names an order placed with other contents, which refuses this placement
+// (as refused_commands shows): that is a 409, never that other order's 201.
+func (s *Server) answerOutcome(c echo.Context, placed command.PlaceOrder, wait time.Duration) error {
 	applyWait(c, wait)
+	orderID := placed.OrderID
 	v, err := s.waitOrder(c, orderID, func(v query.OrderView) bool { return v.Status == order.StatusPending }, wait)
 	ctx := c.Request().Context()
 	switch {
 	case ctx.Err() != nil:
 		return nil // the client went away: nobody to answer
+	case err == nil && (v.CustomerID != placed.CustomerID || !slices.Equal(v.Items, placed.Items)):
+		return newProblem(http.StatusConflict, "the Idempotency-Key names order "+orderID+", placed with another customer or other items; this placement was refused")
 	case err == nil && v.Status != order.StatusPending:
 		c.Response().Header().Set("ETag", etag(v))
 		return c.JSON(http.StatusCreated, toOrderResponse(v))

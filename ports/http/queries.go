@@ -64,6 +64,10 @@ func (s *Server) getOrder(c echo.Context) error {
 		return err
 	}
 	req := c.Request()
+	// The answer depends on Prefer (RFC 7240 section 2), and a stored answer is stale as
+	// soon as the saga moves on: caches must revalidate.
+	c.Response().Header().Set("Vary", "Prefer")
+	c.Response().Header().Set("Cache-Control", "no-cache")
 	inm := parseIfNoneMatch(req.Header)
 	var v query.OrderView
 	if wait := s.honouredWait(req.Header); wait > 0 {
