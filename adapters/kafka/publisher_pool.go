@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"sync"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 )
@@ -13,13 +14,27 @@ import (
 // single producer serialises every handler's and every HTTP request's send behind the
 // previous round trip. A message always goes through the producer its partition key hashes
 // to, so sends of one key keep their order as they would with one producer.
+//
+// It also makes Close safe while sends are in flight: watermill-kafka's publisher reads and
+// writes its closed flag without synchronisation, and at shutdown a relay or handler may
+// still be sending. Close waits for those sends; sends after it fail.
 type publisherPool struct {
 	producers []message.Publisher
 	key       PartitionKeyFunc
 	seed      maphash.Seed
+
+	mu     sync.RWMutex // Publish holds it shared, Close exclusively
+	closed bool
 }
 
+var errPublisherClosed = errors.New("kafka publisher is closed")
+
 func (p *publisherPool) Publish(topic string, msgs ...*message.Message) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return errPublisherClosed
+	}
 	for _, msg := range msgs {
 		i := 0
 		if len(p.producers) > 1 {
@@ -33,6 +48,12 @@ func (p *publisherPool) Publish(topic string, msgs ...*message.Message) error {
 }
 
 func (p *publisherPool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
 	var errs []error
 	for i, pr := range p.producers {
 		if err := pr.Close(); err != nil {

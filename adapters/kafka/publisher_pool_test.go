@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 )
@@ -170,5 +171,64 @@ func TestPublisherPoolClose(t *testing.T) {
 				t.Errorf("Close = %q, want it to name producers 0 and 2 only", err)
 			}
 		})
+	}
+}
+
+// blockingProducer holds every send until released, and records whether Close came while a
+// send was in flight.
+type blockingProducer struct {
+	started   chan struct{}
+	release   chan struct{}
+	inFlight  sync.Mutex
+	closeRace bool
+}
+
+func (p *blockingProducer) Publish(string, ...*message.Message) error {
+	p.inFlight.Lock()
+	defer p.inFlight.Unlock()
+	close(p.started)
+	<-p.release
+	return nil
+}
+
+func (p *blockingProducer) Close() error {
+	if !p.inFlight.TryLock() {
+		p.closeRace = true
+		return nil
+	}
+	p.inFlight.Unlock()
+	return nil
+}
+
+// TestPublisherPoolCloseWaitsForSends: at shutdown a relay may still be sending; Close
+// waits for it instead of closing the producer under it, and later sends fail.
+func TestPublisherPoolCloseWaitsForSends(t *testing.T) {
+	b := &blockingProducer{started: make(chan struct{}), release: make(chan struct{})}
+	pool := &publisherPool{producers: []message.Publisher{b}, key: keyFromMetadata, seed: maphash.MakeSeed()}
+	sent := make(chan error, 1)
+	go func() { sent <- pool.Publish("t", keyed("a", 0)) }()
+	<-b.started
+	closed := make(chan error, 1)
+	go func() { closed <- pool.Close() }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a send was in flight")
+	case <-time.After(50 * time.Millisecond): // Close is blocked, as it should be
+	}
+	close(b.release)
+	if err := <-sent; err != nil {
+		t.Fatalf("Publish = %v", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	if b.closeRace {
+		t.Error("the producer was closed during a send")
+	}
+	if err := pool.Publish("t", keyed("a", 1)); !errors.Is(err, errPublisherClosed) {
+		t.Errorf("Publish after Close = %v, want errPublisherClosed", err)
+	}
+	if err := pool.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
 	}
 }
