@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	// A long poll (GET /orders/{id} with Prefer: wait) extends its own read and write
+	// A request with Prefer: wait (GET /orders/{id}, POST /orders) extends its own read and write
 	// deadlines past these timeouts; on shutdown it is answered at once.
 	s.http.RegisterOnShutdown(api.StopWaiting)
 	if s.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
