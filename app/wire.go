@@ -16,7 +16,7 @@ type Adapters struct {
 	Orders    order.Repository
 	Stock     stock.Repository
 	ReadModel query.OrderReadModel
-	Changes   query.OrderChanges // signals changes of ReadModel's views; nil: waits poll
+	Changes   query.OrderChanges // signals changes of ReadModel's views; nil: waits re-read every query.DefaultRecheck
 	Commands  bus.CommandSender
 	Events    bus.EventPublisher
 	Clock     func() time.Time // nil means time.Now

@@ -110,11 +110,7 @@ func (h WaitOrderHandler) Handle(ctx context.Context, q WaitOrder) (OrderView, e
 }
 
 func (h WaitOrderHandler) get(ctx context.Context, orderID string) (OrderView, error) {
-	v, err := h.ReadModel.Get(ctx, orderID)
-	if err != nil {
-		return OrderView{}, fmt.Errorf("reading order %s: %w", orderID, err)
-	}
-	return v, nil
+	return OrderHandler{ReadModel: h.ReadModel}.Handle(ctx, orderID)
 }
 
 func (h WaitOrderHandler) subscribe(orderID string) (<-chan struct{}, func()) {

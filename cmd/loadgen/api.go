@@ -190,8 +190,11 @@ type placed struct {
 
 // final tells whether the answer carried a final state (confirmed or rejected).
 func (p placed) final() bool {
-	return p.code == http.StatusCreated && (p.status == statusConfirmed || p.status == statusRejected)
+	return p.code == http.StatusCreated && finalStatus(p.status)
 }
+
+// finalStatus tells whether an order in this status is done for the load tool.
+func finalStatus(status string) bool { return status == statusConfirmed || status == statusRejected }
 
 // placeOrder posts an order. With holdPosts the request carries Prefer: wait=W, and the
 // service answers 201 with the order once it is no longer pending, or 202 after W.
@@ -253,7 +256,7 @@ type orderView struct {
 }
 
 func (v orderView) final() bool {
-	return v.code == http.StatusOK && (v.status == statusConfirmed || v.status == statusRejected)
+	return v.code == http.StatusOK && finalStatus(v.status)
 }
 
 // watchOrder reads an order's view, asking the service to hold the request (Prefer:

@@ -44,11 +44,10 @@ func (s *Server) placeOrder(c echo.Context) error {
 	if err := s.send(c, cmd); err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, "/orders/"+orderID)
 	if wait > 0 {
 		return s.answerOutcome(c, cmd, wait)
 	}
-	return c.JSON(http.StatusAccepted, acceptedOrder{OrderID: orderID, CorrelationID: correlationIDFrom(c)})
+	return answerAccepted(c, orderID)
 }
 
 // answerOutcome answers a placed order with its outcome once the saga decided it (the
@@ -60,6 +59,7 @@ func (s *Server) placeOrder(c echo.Context) error {
 func (s *Server) answerOutcome(c echo.Context, placed command.PlaceOrder, wait time.Duration) error {
 	applyWait(c, wait)
 	orderID := placed.OrderID
+	c.Response().Header().Set(echo.HeaderLocation, "/orders/"+orderID)
 	v, err := s.waitOrder(c, orderID, func(v query.OrderView) bool { return v.Status == order.StatusPending }, wait)
 	ctx := c.Request().Context()
 	switch {
@@ -73,7 +73,7 @@ func (s *Server) answerOutcome(c echo.Context, placed command.PlaceOrder, wait t
 	case err != nil && !errors.Is(err, query.ErrNotFound):
 		s.logger.WarnContext(ctx, "placed order accepted, but its outcome could not be read", "order_id", orderID, "err", err)
 	}
-	return c.JSON(http.StatusAccepted, acceptedOrder{OrderID: orderID, CorrelationID: correlationIDFrom(c)})
+	return answerAccepted(c, orderID)
 }
 
 func (s *Server) cancelOrder(c echo.Context) error {
@@ -112,6 +112,11 @@ func (s *Server) acceptOrderCommand(c echo.Context, orderID string, cmd bus.Mess
 	if err := s.send(c, cmd); err != nil {
 		return err
 	}
+	return answerAccepted(c, orderID)
+}
+
+// answerAccepted is the 202 of a command about an order, pointing at the order.
+func answerAccepted(c echo.Context, orderID string) error {
 	c.Response().Header().Set(echo.HeaderLocation, "/orders/"+orderID)
 	return c.JSON(http.StatusAccepted, acceptedOrder{OrderID: orderID, CorrelationID: correlationIDFrom(c)})
 }
