@@ -4,8 +4,10 @@ package order
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits of one order; they bound the work a single message can cause.
@@ -13,9 +15,19 @@ const (
 	MaxLines       = 50
 	MinQuantity    = 1
 	MaxQuantity    = 1000
-	maxIDLength    = 128
+	MaxIDLength    = 128 // bytes, of any ID: order, customer, SKU
 	maxReasonBytes = 1024
 )
+
+// SKUPattern is the alphabet of a SKU (ValidateSKU also bounds it to MaxIDLength). It is
+// ASCII so that a SKU has one spelling: it is the same in a path, percent-encoded or not,
+// and in a JSON body, and a byte is a character, so the length bound reads the same in
+// bytes and in characters. It starts with a letter or digit so that no SKU is "." or "..",
+// which clients and proxies resolve away in a path. The OpenAPI document repeats it, and a
+// test holds the two together.
+const SKUPattern = `^[A-Za-z0-9][A-Za-z0-9._-]*$`
+
+var skuPattern = regexp.MustCompile(SKUPattern)
 
 // Status is where an order is in its life cycle.
 type Status string
@@ -99,15 +111,32 @@ func New(id, customerID string, lines []Line, now time.Time) (*Order, error) {
 	}, nil
 }
 
-// ValidateID checks an identifier: non-empty, bounded, printable without spaces.
+// ValidateID checks an identifier: non-empty, bounded, valid UTF-8, printable without
+// spaces. Invalid UTF-8 is refused rather than repaired: JSON would turn every invalid byte
+// into U+FFFD on the way to Kafka, so different IDs would silently become one.
 func ValidateID(what, id string) error {
 	switch {
 	case strings.TrimSpace(id) == "":
 		return fmt.Errorf("%w: %s is required", ErrInvalidOrder, what)
-	case len(id) > maxIDLength:
-		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalidOrder, what, maxIDLength)
+	case len(id) > MaxIDLength:
+		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalidOrder, what, MaxIDLength)
+	case !utf8.ValidString(id):
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidOrder, what)
 	case strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }):
 		return fmt.Errorf("%w: %s contains spaces or control characters", ErrInvalidOrder, what)
+	}
+	return nil
+}
+
+// ValidateSKU checks a SKU: an ID (ValidateID) made of SKUPattern's alphabet. Every SKU the
+// API takes (an order's items, a stock path) is checked with it, so a SKU that can be
+// stocked can be ordered and the other way round.
+func ValidateSKU(what, sku string) error {
+	if err := ValidateID(what, sku); err != nil {
+		return err
+	}
+	if !skuPattern.MatchString(sku) {
+		return fmt.Errorf("%w: %s must be letters, digits, '.', '_' and '-', starting with a letter or digit", ErrInvalidOrder, what)
 	}
 	return nil
 }
@@ -123,7 +152,7 @@ func ValidateLines(lines []Line) error {
 	}
 	seen := make(map[string]struct{}, len(lines))
 	for i, l := range lines {
-		if err := ValidateID(fmt.Sprintf("items[%d].sku", i), l.SKU); err != nil {
+		if err := ValidateSKU(fmt.Sprintf("items[%d].sku", i), l.SKU); err != nil {
 			return err
 		}
 		if _, dup := seen[l.SKU]; dup {

@@ -118,6 +118,11 @@ func TestNewValidation(t *testing.T) {
 		{"empty sku", "o", "c", []order.Line{{"", 1}}, "items[0].sku is required"},
 		{"sku with space", "o", "c", []order.Line{{"A B", 1}}, "items[0].sku contains spaces"},
 		{"long sku", "o", "c", []order.Line{{long + "x", 1}}, "items[0].sku is longer than 128 bytes"},
+		{"sku of 128 bytes", "o", "c", []order.Line{{long, 1}}, ""},
+		{"sku outside the alphabet", "o", "c", []order.Line{{"a/b", 1}}, "items[0].sku must be letters, digits"},
+		{"sku of invalid UTF-8", "o", "c", []order.Line{{"a\xff", 1}}, "items[0].sku is not valid UTF-8"},
+		{"customer of invalid UTF-8", "o", "c\xfe", lines(1), "customer id is not valid UTF-8"},
+		{"id of invalid UTF-8", "\xef\xbf", "c", lines(1), "order id is not valid UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,5 +418,56 @@ func TestItemsLinesRoundTrip(t *testing.T) {
 	}
 	if back := order.LinesFromItems(items); !reflect.DeepEqual(back, ls) {
 		t.Fatalf("lines %v", back)
+	}
+}
+
+// TestValidateSKU pins the SKU alphabet: ASCII letters, digits, '.', '_' and '-', starting
+// with a letter or digit, 1 to MaxIDLength bytes, so every SKU has exactly one spelling.
+func TestValidateSKU(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		sku     string
+		wantErr string // "" means valid
+	}{
+		{"sku-1", ""},
+		{"SKU-1", ""},
+		{"a", ""},
+		{"0", ""},
+		{"A.b_c-9", ""},
+		{strings.Repeat("s", order.MaxIDLength), ""},
+		{"", "sku is required"},
+		{strings.Repeat("s", order.MaxIDLength+1), "longer than 128 bytes"},
+		{"a b", "contains spaces"},
+		{"a\x00", "contains spaces or control characters"},
+		{"\xff", "is not valid UTF-8"},
+		{"\xfe", "is not valid UTF-8"},
+		{"a\xef\xbf", "is not valid UTF-8"},
+		{"\ufffd", "must be letters, digits"}, // valid UTF-8, outside the alphabet
+		{"caf\u00e9", "must be letters, digits"},
+		{"a/b", "must be letters, digits"},
+		{"a%41", "must be letters, digits"},
+		{"a:b", "must be letters, digits"},
+		{".", "starting with a letter or digit"},
+		{"..", "starting with a letter or digit"},
+		{"-a", "starting with a letter or digit"},
+		{"_a", "starting with a letter or digit"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q", tt.sku), func(t *testing.T) {
+			t.Parallel()
+			err := order.ValidateSKU("sku", tt.sku)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("ValidateSKU(%q): %v, want valid", tt.sku, err)
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, order.ErrInvalidOrder) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("ValidateSKU(%q) = %v, want an ErrInvalidOrder saying %q", tt.sku, err, tt.wantErr)
+			}
+			if !utf8.ValidString(err.Error()) {
+				t.Errorf("error %q is not valid UTF-8", err)
+			}
+		})
 	}
 }

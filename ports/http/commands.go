@@ -1,9 +1,9 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -35,13 +35,13 @@ func (s *Server) placeOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	orderID, err := orderIDFor(c.Request().Header.Get("Idempotency-Key"))
+	orderID, err := orderIDFor(c.Request().Header)
 	if err != nil {
 		return err
 	}
 	wait := s.honouredWait(c.Request().Header)
 	cmd := command.PlaceOrder{OrderID: orderID, CustomerID: customerID, Items: order.ItemsFromLines(lines)}
-	if err := s.send(c, cmd); err != nil {
+	if err := s.send(c, cmd, placeOrderRetry(c.Request().Header)); err != nil {
 		return err
 	}
 	if wait > 0 {
@@ -108,11 +108,43 @@ func (s *Server) shipOrder(c echo.Context) error {
 }
 
 // acceptOrderCommand sends a command about one order and answers 202 pointing at the order.
+// An order the read side does not know is answered 404 and nothing is sent: the command
+// would only be refused on Kafka, where the client never learns of it.
 func (s *Server) acceptOrderCommand(c echo.Context, orderID string, cmd bus.Message) error {
-	if err := s.send(c, cmd); err != nil {
+	if err := s.requireKnownOrder(c, orderID); err != nil {
+		return err
+	}
+	if err := s.send(c, cmd, "retry later"); err != nil {
 		return err
 	}
 	return answerAccepted(c, orderID)
+}
+
+// unknownOrderGrace bounds how long ship and cancel wait for an order the read side does not
+// know yet (HTTP_MAX_WAIT bounds it too). The read side is eventually consistent: an order
+// placed a moment ago becomes visible within milliseconds, and a client that cancels right
+// after its 202 must not be told the order does not exist.
+const unknownOrderGrace = 5 * time.Second
+
+// requireKnownOrder waits up to the grace for the read side to know the order, and is 404
+// when it still does not; 503 when the read side cannot answer.
+func (s *Server) requireKnownOrder(c echo.Context, orderID string) error {
+	grace := min(s.maxWait, unknownOrderGrace)
+	ctx, cancel := context.WithCancel(c.Request().Context())
+	defer cancel()
+	defer context.AfterFunc(s.waitsStopped, cancel)()
+	_, err := s.queries.WaitOrder.Handle(ctx, query.WaitOrder{OrderID: orderID, Wait: grace})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, query.ErrNotFound):
+		return newProblem(http.StatusNotFound, fmt.Sprintf("no order %s is known (waited %s); an order accepted moments ago may not be visible yet, so retry shortly if you just placed it", orderID, grace))
+	default:
+		s.logger.WarnContext(c.Request().Context(), "cannot tell whether an order exists; the command is not sent",
+			"order_id", orderID, "correlation_id", correlationIDFrom(c), "err", err)
+		c.Response().Header().Set("Retry-After", "1")
+		return newProblem(http.StatusServiceUnavailable, "the order's state cannot be read right now; nothing was sent, retry later")
+	}
 }
 
 // answerAccepted is the 202 of a command about an order, pointing at the order.
@@ -122,7 +154,7 @@ func answerAccepted(c echo.Context, orderID string) error {
 }
 
 func (s *Server) setStock(c echo.Context) error {
-	sku, err := parseSKU(c.Param("sku"))
+	sku, err := parseSKU(c)
 	if err != nil {
 		return err
 	}
@@ -134,7 +166,7 @@ func (s *Server) setStock(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.send(c, command.SetStockLevel{SKU: sku, Quantity: quantity}); err != nil {
+	if err := s.send(c, command.SetStockLevel{SKU: sku, Quantity: quantity}, "retry later"); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/stock/"+sku)
@@ -142,32 +174,23 @@ func (s *Server) setStock(c echo.Context) error {
 }
 
 // send returns only after the broker acknowledged the command; when it cannot, the client
-// gets 503 and may retry (with the same Idempotency-Key for orders).
-func (s *Server) send(c echo.Context, cmd bus.Message) error {
+// gets 503 with retry, which says how to retry safely.
+func (s *Server) send(c echo.Context, cmd bus.Message, retry string) error {
 	if err := s.commands.Send(c.Request().Context(), cmd); err != nil {
 		s.logger.WarnContext(c.Request().Context(), "command not accepted by the broker",
 			"type", cmd.MessageName(), "key", cmd.PartitionKey(), "correlation_id", correlationIDFrom(c), "err", err)
 		c.Response().Header().Set("Retry-After", "1")
-		return newProblem(http.StatusServiceUnavailable, fmt.Sprintf("the message broker did not accept the command; retry later (%s)", cmd.MessageName()))
+		return newProblem(http.StatusServiceUnavailable, fmt.Sprintf("the message broker did not accept the command (%s); %s", cmd.MessageName(), retry))
 	}
 	return nil
 }
 
-// readBody reads the body (bounded by the BodyLimit middleware) and checks that a body, when
-// there is one, is declared as JSON.
-func readBody(c echo.Context) ([]byte, error) {
-	body, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		var he *echo.HTTPError
-		if errors.As(err, &he) {
-			return nil, he
-		}
-		return nil, newProblem(http.StatusBadRequest, "could not read the request body: "+err.Error())
+// placeOrderRetry says how to retry a placement the broker did not take. It may have
+// reached the broker all the same, so only a retry naming the same order, by the same
+// Idempotency-Key, is sure to place it once.
+func placeOrderRetry(h http.Header) string {
+	if len(h.Values("Idempotency-Key")) > 0 {
+		return "retry later with the same Idempotency-Key, so that the order is placed once even if this attempt reached the broker"
 	}
-	if len(body) > 0 {
-		if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" && !isJSON(ct) {
-			return nil, newProblem(http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q is not supported; send application/json", truncate(ct, 64)))
-		}
-	}
-	return body, nil
+	return "retry later, with an Idempotency-Key (the same on every retry), so that a retry cannot place the order twice"
 }

@@ -18,12 +18,23 @@ import (
 // names match exactly (case-sensitive), unknown and duplicate fields, trailing data and type
 // mismatches are errors, each reported with the path of the offending field so a client
 // learns exactly what to fix.
+//
+// The API's rule, which openapi.yaml states: what makes a body unreadable as the object
+// asked for is 400 (not JSON, a value of the wrong JSON type, a fraction where an integer
+// is required, unknown or duplicate members, a body that is no object); decodeStrict
+// answers those. A value of the right type that breaks a rule (out of range, too long, a
+// member missing or null) is 422, which the decoders answer after it.
 func decodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return newProblem(http.StatusBadRequest, "request body is empty; a JSON object is expected")
 	}
 	if err := json.Unmarshal(body, v, json.RejectUnknownMembers(true)); err != nil {
 		return jsonProblem(err)
+	}
+	// JSON null unmarshals into a struct without error, as if it were {}; but a null body
+	// is no object, so it is a type error like [] or "x", not an object missing members.
+	if jsontext.Value(bytes.TrimSpace(body)).Kind() == 'n' {
+		return newProblem(http.StatusBadRequest, "request body must be an object, got null")
 	}
 	return nil
 }
@@ -50,6 +61,10 @@ func jsonProblem(err error) error {
 		got := semantic.JSONKind.String()
 		if semantic.JSONValue != nil {
 			got = truncate(string(semantic.JSONValue), 40)
+		}
+		var notInteger *notIntegerError
+		if errors.As(semantic.Err, &notInteger) {
+			want, got = "an integer", notInteger.got
 		}
 		if field == "" {
 			return newProblem(http.StatusBadRequest, fmt.Sprintf("request body must be %s, got %s", want, got))

@@ -86,7 +86,7 @@ func TestPlaceOrderWaitEndsWithTheAcceptedAnswer(t *testing.T) {
 func TestPlaceOrderWaitForAnOrderAlreadyDecided(t *testing.T) {
 	e := newEnv(t)
 	key := "retried-" + uuid.NewString()
-	id, err := orderIDFor(key)
+	id, err := orderIDFor(http.Header{"Idempotency-Key": {key}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestPlaceOrderWithoutPreferDoesNotWait(t *testing.T) {
 func TestPlaceOrderWaitWithAKeyOfAnotherOrder(t *testing.T) {
 	e := newEnv(t)
 	key := "reused-" + uuid.NewString()
-	id, err := orderIDFor(key)
+	id, err := orderIDFor(http.Header{"Idempotency-Key": {key}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,10 +62,6 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	p.Title = http.StatusText(p.Status)
 	p.Type = "about:blank"
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(p.Status)
-		return
-	}
 	c.Response().Header().Set(echo.HeaderContentType, problemContentType)
 	c.Response().WriteHeader(p.Status)
 	_ = c.Echo().JSONSerializer.Serialize(c, p, "")

@@ -2,7 +2,6 @@ package http
 
 import (
 	"errors"
-	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -124,7 +123,7 @@ func (s *Server) listOrders(c echo.Context) error {
 }
 
 func (s *Server) getStock(c echo.Context) error {
-	sku, err := parseSKU(c.Param("sku"))
+	sku, err := parseSKU(c)
 	if err != nil {
 		return err
 	}
@@ -133,9 +132,4 @@ func (s *Server) getStock(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, stockResponse{SKU: l.SKU, Available: l.Available(), Reserved: l.Reserved, OnHand: l.OnHand})
-}
-
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && (mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"))
 }

@@ -4,22 +4,25 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 
 	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
 )
 
 type placeOrderRequest struct {
-	CustomerID *string          `json:"customer_id"`
-	Items      []placeOrderItem `json:"items"`
+	CustomerID *string `json:"customer_id"`
+	// Pointers, so that a null item is told apart from {}: the first is a type error.
+	Items []*placeOrderItem `json:"items"`
 }
 
 type placeOrderItem struct {
-	SKU      *string `json:"sku"`
-	Quantity *int    `json:"quantity"`
+	SKU      *string      `json:"sku"`
+	Quantity *jsonInteger `json:"quantity"`
 }
 
 // decodePlaceOrder turns a POST /orders body into validated domain values; every problem
@@ -28,6 +31,10 @@ func decodePlaceOrder(body []byte) (customerID string, lines []order.Line, err e
 	var req placeOrderRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return "", nil, err
+	}
+	if i := slices.Index(req.Items, nil); i >= 0 {
+		field := fmt.Sprintf("items[%d]", i)
+		return "", nil, newProblem(http.StatusBadRequest, field+" must be an object, got null", FieldError{field, "must be an object, got null"})
 	}
 	var fields []FieldError
 	if req.CustomerID == nil {
@@ -50,8 +57,8 @@ func decodePlaceOrder(body []byte) (customerID string, lines []order.Line, err e
 		switch {
 		case it.SKU == nil:
 			fields = append(fields, FieldError{name + ".sku", "is required"})
-		case order.ValidateID("sku", *it.SKU) != nil:
-			fields = append(fields, FieldError{name + ".sku", detailOf(order.ValidateID("sku", *it.SKU), "sku")})
+		case order.ValidateSKU("sku", *it.SKU) != nil:
+			fields = append(fields, FieldError{name + ".sku", detailOf(order.ValidateSKU("sku", *it.SKU), "sku")})
 		case seen[*it.SKU]:
 			fields = append(fields, FieldError{name + ".sku", fmt.Sprintf("%q appears more than once; put the whole quantity on one item", *it.SKU)})
 		default:
@@ -60,11 +67,11 @@ func decodePlaceOrder(body []byte) (customerID string, lines []order.Line, err e
 		switch {
 		case it.Quantity == nil:
 			fields = append(fields, FieldError{name + ".quantity", "is required"})
-		case *it.Quantity < order.MinQuantity || *it.Quantity > order.MaxQuantity:
-			fields = append(fields, FieldError{name + ".quantity", fmt.Sprintf("must be between %d and %d, got %d", order.MinQuantity, order.MaxQuantity, *it.Quantity)})
+		case !it.Quantity.within(order.MinQuantity, order.MaxQuantity):
+			fields = append(fields, FieldError{name + ".quantity", fmt.Sprintf("must be between %d and %d, got %s", order.MinQuantity, order.MaxQuantity, it.Quantity)})
 		}
 		if it.SKU != nil && it.Quantity != nil {
-			lines = append(lines, order.Line{SKU: *it.SKU, Quantity: *it.Quantity})
+			lines = append(lines, order.Line{SKU: *it.SKU, Quantity: it.Quantity.value})
 		}
 	}
 	if len(fields) > 0 {
@@ -104,7 +111,7 @@ func decodeEmpty(body []byte) error {
 }
 
 type setStockRequest struct {
-	Quantity *int `json:"quantity"`
+	Quantity *jsonInteger `json:"quantity"`
 }
 
 func decodeSetStock(body []byte) (int, error) {
@@ -115,10 +122,10 @@ func decodeSetStock(body []byte) (int, error) {
 	switch {
 	case req.Quantity == nil:
 		return 0, validationProblem([]FieldError{{"quantity", "is required"}})
-	case *req.Quantity < 0 || *req.Quantity > stock.MaxLevel:
-		return 0, validationProblem([]FieldError{{"quantity", fmt.Sprintf("must be between 0 and %d, got %d", stock.MaxLevel, *req.Quantity)}})
+	case !req.Quantity.within(0, stock.MaxLevel):
+		return 0, validationProblem([]FieldError{{"quantity", fmt.Sprintf("must be between 0 and %d, got %s", stock.MaxLevel, req.Quantity)}})
 	}
-	return *req.Quantity, nil
+	return req.Quantity.value, nil
 }
 
 func validationProblem(fields []FieldError) error {
@@ -145,16 +152,24 @@ func parseOrderID(raw string) (string, error) {
 	return id.String(), nil
 }
 
-// parseSKU takes the SKU from the path. Echo leaves a parameter escaped when the path has
-// escapes such as %2F, so it is unescaped here to name the same SKU however it was written.
-func parseSKU(raw string) (string, error) {
-	if unescaped, err := url.PathUnescape(raw); err == nil {
-		raw = unescaped
+// parseSKU takes the SKU from the path and checks it with the rule bodies are checked with.
+// Echo routes on the escaped path (and leaves the parameter escaped) when the path has an
+// escape Go would not have written, such as %2F or %41; otherwise on the decoded path.
+// So the parameter is unescaped exactly when Echo did not, which decodes every spelling
+// once: unescaping a decoded "%41" again would make /stock/%2541 the SKU "A".
+func parseSKU(c echo.Context) (string, error) {
+	sku := c.Param("sku")
+	if c.Request().URL.RawPath != "" {
+		unescaped, err := url.PathUnescape(sku)
+		if err != nil {
+			return "", newProblem(http.StatusBadRequest, fmt.Sprintf("invalid SKU in path: %v", err))
+		}
+		sku = unescaped
 	}
-	if err := order.ValidateID("sku", raw); err != nil {
+	if err := order.ValidateSKU("sku", sku); err != nil {
 		return "", newProblem(http.StatusBadRequest, "invalid SKU in path: sku "+detailOf(err, "sku"))
 	}
-	return raw, nil
+	return sku, nil
 }
 
 // idempotencyNamespace scopes order IDs derived from Idempotency-Key headers.
@@ -165,18 +180,26 @@ const maxIdempotencyKeyLength = 255
 // orderIDFor returns the ID of a new order: derived from the Idempotency-Key when there is
 // one, so a retried request names the same order and the PlaceOrder handler, finding it
 // already placed, places nothing twice, across restarts and instances; random otherwise.
-func orderIDFor(idempotencyKey string) (string, error) {
-	if idempotencyKey == "" {
+// A key that is present must be usable: an empty one (HTTP strips the blanks around a
+// value, so a blank one is empty too) is refused rather than taken as no key, which would
+// give every retry a new order; so is a second key, which would leave the order ambiguous.
+func orderIDFor(h http.Header) (string, error) {
+	keys := h.Values("Idempotency-Key")
+	if len(keys) == 0 {
 		id, err := uuid.NewV7()
 		if err != nil {
 			return "", fmt.Errorf("generating order ID: %w", err)
 		}
 		return id.String(), nil
 	}
-	if len(idempotencyKey) > maxIdempotencyKeyLength || strings.ContainsFunc(idempotencyKey, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", newProblem(http.StatusBadRequest, fmt.Sprintf("Idempotency-Key must be 1 to %d printable characters", maxIdempotencyKeyLength))
+	if len(keys) > 1 {
+		return "", newProblem(http.StatusBadRequest, "send one Idempotency-Key, not several")
 	}
-	return uuid.NewSHA1(idempotencyNamespace, []byte(idempotencyKey)).String(), nil
+	key := keys[0]
+	if key == "" || len(key) > maxIdempotencyKeyLength || strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", newProblem(http.StatusBadRequest, fmt.Sprintf("Idempotency-Key must be 1 to %d bytes without control characters (or no header at all), not empty or blank", maxIdempotencyKeyLength))
+	}
+	return uuid.NewSHA1(idempotencyNamespace, []byte(key)).String(), nil
 }
 
 func truncate(s string, n int) string {

@@ -62,8 +62,8 @@ func NewServer(commands bus.CommandSender, queries app.Queries, checks []Readine
 	return s
 }
 
-// Handler is the server as an http.Handler.
-func (s *Server) Handler() http.Handler { return s.echo }
+// Handler is the server as an http.Handler. Every GET route also answers HEAD.
+func (s *Server) Handler() http.Handler { return headAsGet(s.echo) }
 
 func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
 	s.logger.ErrorContext(c.Request().Context(), "panic in HTTP handler", "path", c.Request().URL.Path,
