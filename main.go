@@ -1,10 +1,10 @@
 // Command orders-service runs the service: HTTP on HTTP_ADDR, Kafka at KAFKA_BROKERS, or an
-// embedded Kafka-protocol broker when none is set. See README.md.
+// embedded Kafka-protocol broker when none is set. `orders-service --help` lists the
+// configuration; see README.md.
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,9 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := service.Main(ctx, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "orders-service:", err)
-		os.Exit(1)
-	}
+	exit := service.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exit)
 }

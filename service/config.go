@@ -12,43 +12,45 @@ import (
 	"github.com/caarlos0/env/v11"
 )
 
-// Config is everything the service reads from its environment. Each field names its
-// variable; README.md has the same table.
+// Config is everything the service reads from its environment. Each field's tags are the
+// one source of what the operator sees: env names the variable, envDefault its default and
+// help its meaning (plain text). `orders-service --help` prints them, and tests check that
+// README.md's configuration table says the same.
 type Config struct {
-	HTTPAddr    string        `env:"HTTP_ADDR" envDefault:":8080"`
-	HTTPMaxWait time.Duration `env:"HTTP_MAX_WAIT" envDefault:"30s"`
+	HTTPAddr    string        `env:"HTTP_ADDR" envDefault:":8080" help:"HTTP listen address"`
+	HTTPMaxWait time.Duration `env:"HTTP_MAX_WAIT" envDefault:"30s" help:"longest wait GET /orders/{id} and POST /orders grant a Prefer: wait=N; whole seconds, up to 10m; 0s turns waiting off"`
 
-	KafkaBrokers           []string      `env:"KAFKA_BROKERS" envSeparator:","`
-	KafkaEmbeddedAddr      string        `env:"KAFKA_EMBEDDED_ADDR" envDefault:"127.0.0.1:9092"`
-	KafkaEmbeddedDataDir   string        `env:"KAFKA_EMBEDDED_DATA_DIR"`
-	KafkaPartitions        int           `env:"KAFKA_PARTITIONS" envDefault:"8"`
-	KafkaReplicationFactor int           `env:"KAFKA_REPLICATION_FACTOR" envDefault:"1"`
-	KafkaTopicPrefix       string        `env:"KAFKA_TOPIC_PREFIX"`
-	KafkaConsumerGroup     string        `env:"KAFKA_CONSUMER_GROUP_PREFIX" envDefault:"orders-service."`
-	KafkaClientID          string        `env:"KAFKA_CLIENT_ID" envDefault:"orders-service"`
-	KafkaDialTimeout       time.Duration `env:"KAFKA_DIAL_TIMEOUT" envDefault:"3s"`
-	KafkaIdempotent        bool          `env:"KAFKA_IDEMPOTENT_PRODUCER" envDefault:"true"`
-	KafkaProducers         int           `env:"KAFKA_PRODUCERS" envDefault:"1"`
+	KafkaBrokers           []string      `env:"KAFKA_BROKERS" envSeparator:"," help:"comma-separated bootstrap brokers; empty starts the embedded broker"`
+	KafkaEmbeddedAddr      string        `env:"KAFKA_EMBEDDED_ADDR" envDefault:"127.0.0.1:9092" help:"where the embedded broker listens (port 0: any free port)"`
+	KafkaEmbeddedDataDir   string        `env:"KAFKA_EMBEDDED_DATA_DIR" help:"keep the embedded broker's data in this directory; empty: in memory"`
+	KafkaPartitions        int           `env:"KAFKA_PARTITIONS" envDefault:"8" help:"partitions of topics the service creates"`
+	KafkaReplicationFactor int           `env:"KAFKA_REPLICATION_FACTOR" envDefault:"1" help:"replication factor of topics the service creates"`
+	KafkaTopicPrefix       string        `env:"KAFKA_TOPIC_PREFIX" help:"prefix of every topic name"`
+	KafkaConsumerGroup     string        `env:"KAFKA_CONSUMER_GROUP_PREFIX" envDefault:"orders-service." help:"prefix of every consumer group"`
+	KafkaClientID          string        `env:"KAFKA_CLIENT_ID" envDefault:"orders-service" help:"Kafka client ID"`
+	KafkaDialTimeout       time.Duration `env:"KAFKA_DIAL_TIMEOUT" envDefault:"3s" help:"how long to wait for a broker connection"`
+	KafkaIdempotent        bool          `env:"KAFKA_IDEMPOTENT_PRODUCER" envDefault:"true" help:"Kafka's idempotent producer; see Guarantees and limits before turning it off"`
+	KafkaProducers         int           `env:"KAFKA_PRODUCERS" envDefault:"1" help:"producers (connections) a publisher spreads sends over, by key; more helps a multi-broker cluster, not the single-threaded embedded broker"`
 
-	DatabaseURL            string        `env:"DATABASE_URL"`
-	DatabaseMaxConns       int           `env:"DATABASE_MAX_CONNS" envDefault:"10"`
-	DatabaseConnectTimeout time.Duration `env:"DATABASE_CONNECT_TIMEOUT" envDefault:"5s"`
-	OutboxShards           int           `env:"OUTBOX_SHARDS" envDefault:"4"`
-	InboxRetention         time.Duration `env:"INBOX_RETENTION" envDefault:"168h"`
-	InboxPruneInterval     time.Duration `env:"INBOX_PRUNE_INTERVAL" envDefault:"1h"`
+	DatabaseURL            string        `env:"DATABASE_URL" help:"PostgreSQL connection URL; empty keeps state in memory"`
+	DatabaseMaxConns       int           `env:"DATABASE_MAX_CONNS" envDefault:"10" help:"connection pool size"`
+	DatabaseConnectTimeout time.Duration `env:"DATABASE_CONNECT_TIMEOUT" envDefault:"5s" help:"bound on connecting to PostgreSQL"`
+	OutboxShards           int           `env:"OUTBOX_SHARDS" envDefault:"4" help:"outbox tables, each relayed to Kafka by its own relay"`
+	InboxRetention         time.Duration `env:"INBOX_RETENTION" envDefault:"168h" help:"how long processed-message IDs are kept for deduplication"`
+	InboxPruneInterval     time.Duration `env:"INBOX_PRUNE_INTERVAL" envDefault:"1h" help:"how often old inbox entries are deleted"`
 
-	DebugPprof bool `env:"DEBUG_PPROF" envDefault:"false"`
+	DebugPprof bool `env:"DEBUG_PPROF" envDefault:"false" help:"serve Go's profiler at /debug/pprof/ on the HTTP port"`
 
-	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
-	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
+	LogLevel  string `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn, error"`
+	LogFormat string `env:"LOG_FORMAT" envDefault:"text" help:"text or json"`
 
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s"`
-	HandlerTimeout  time.Duration `env:"HANDLER_TIMEOUT" envDefault:"10s"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s" help:"bound on graceful shutdown after SIGINT/SIGTERM"`
+	HandlerTimeout  time.Duration `env:"HANDLER_TIMEOUT" envDefault:"10s" help:"bound on one handler attempt"`
 
-	RetryMaxRetries      int           `env:"RETRY_MAX_RETRIES" envDefault:"5"`
-	RetryInitialInterval time.Duration `env:"RETRY_INITIAL_INTERVAL" envDefault:"100ms"`
-	RetryMaxInterval     time.Duration `env:"RETRY_MAX_INTERVAL" envDefault:"2s"`
-	RetryMaxElapsedTime  time.Duration `env:"RETRY_MAX_ELAPSED_TIME" envDefault:"30s"`
+	RetryMaxRetries      int           `env:"RETRY_MAX_RETRIES" envDefault:"5" help:"retries after the first attempt"`
+	RetryInitialInterval time.Duration `env:"RETRY_INITIAL_INTERVAL" envDefault:"100ms" help:"first backoff"`
+	RetryMaxInterval     time.Duration `env:"RETRY_MAX_INTERVAL" envDefault:"2s" help:"longest backoff"`
+	RetryMaxElapsedTime  time.Duration `env:"RETRY_MAX_ELAPSED_TIME" envDefault:"30s" help:"give up (and poison) after this long"`
 }
 
 // maxHTTPMaxWait bounds HTTP_MAX_WAIT: a waiting request holds a connection.
@@ -93,7 +95,15 @@ func (c Config) validate() error {
 		check(validAddr(c.KafkaEmbeddedAddr), "KAFKA_EMBEDDED_ADDR %q is not a host:port address", c.KafkaEmbeddedAddr)
 	}
 	check(c.KafkaPartitions >= 1 && c.KafkaPartitions <= 10000, "KAFKA_PARTITIONS must be between 1 and 10000, got %d", c.KafkaPartitions)
-	check(c.KafkaReplicationFactor >= 1 && c.KafkaReplicationFactor <= 32, "KAFKA_REPLICATION_FACTOR must be between 1 and 32, got %d", c.KafkaReplicationFactor)
+	if c.Embedded() {
+		// The embedded broker is one node: a topic cannot have more replicas than brokers,
+		// and kfake's own refusal at topic creation names no variable.
+		check(c.KafkaReplicationFactor == 1,
+			"KAFKA_REPLICATION_FACTOR must be 1 with the embedded broker (KAFKA_BROKERS empty), which is a single node and cannot hold more replicas; set KAFKA_BROKERS to use a real cluster, got %d",
+			c.KafkaReplicationFactor)
+	} else {
+		check(c.KafkaReplicationFactor >= 1 && c.KafkaReplicationFactor <= 32, "KAFKA_REPLICATION_FACTOR must be between 1 and 32, got %d", c.KafkaReplicationFactor)
+	}
 	check(validTopicPrefix(c.KafkaTopicPrefix), "KAFKA_TOPIC_PREFIX %q may hold only letters, digits, '.', '_' and '-'", c.KafkaTopicPrefix)
 	check(c.KafkaConsumerGroup != "", "KAFKA_CONSUMER_GROUP_PREFIX must not be empty")
 	check(c.KafkaProducers >= 1 && c.KafkaProducers <= 64, "KAFKA_PRODUCERS must be between 1 and 64, got %d", c.KafkaProducers)

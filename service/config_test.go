@@ -90,3 +90,45 @@ func TestATakenPortIsAClearErrorAndANonZeroExit(t *testing.T) {
 		t.Fatal("service with a taken port did not exit")
 	}
 }
+
+// TestReplicationFactorFitsTheBrokers: the embedded broker is one node, so a replication
+// factor above 1 must be refused when the configuration is read, naming the variable and the
+// way out (KAFKA_BROKERS), not later by the broker in words that name neither.
+func TestReplicationFactorFitsTheBrokers(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string // substrings of the error; none: valid
+	}{
+		{"embedded, default", map[string]string{}, nil},
+		{"embedded, 1", map[string]string{"KAFKA_REPLICATION_FACTOR": "1"}, nil},
+		{"embedded, 3", map[string]string{"KAFKA_REPLICATION_FACTOR": "3"},
+			[]string{"KAFKA_REPLICATION_FACTOR", "must be 1 with the embedded broker", "single node", "set KAFKA_BROKERS", "got 3"}},
+		{"embedded, 0", map[string]string{"KAFKA_REPLICATION_FACTOR": "0"},
+			[]string{"KAFKA_REPLICATION_FACTOR", "must be 1 with the embedded broker"}},
+		{"cluster, 3", map[string]string{"KAFKA_BROKERS": "a:9092,b:9092,c:9092", "KAFKA_REPLICATION_FACTOR": "3"}, nil},
+		{"cluster, 0", map[string]string{"KAFKA_BROKERS": "a:9092", "KAFKA_REPLICATION_FACTOR": "0"},
+			[]string{"KAFKA_REPLICATION_FACTOR", "between 1 and 32", "got 0"}},
+		{"cluster, 33", map[string]string{"KAFKA_BROKERS": "a:9092", "KAFKA_REPLICATION_FACTOR": "33"},
+			[]string{"KAFKA_REPLICATION_FACTOR", "between 1 and 32", "got 33"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := service.ConfigFromMap(tc.env)
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("%v refused: %v", tc.env, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("%v accepted, want an error", tc.env)
+			}
+			for _, want := range tc.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q: %v", want, err)
+				}
+			}
+		})
+	}
+}

@@ -26,7 +26,7 @@ type durable struct {
 	changes *postgres.OrderChangeListener // nil until orderChanges
 }
 
-func openDurable(ctx context.Context, cfg Config, kafkaPub message.Publisher, logger watermill.LoggerAdapter) (*durable, error) {
+func openDurable(ctx context.Context, cfg Config, kafkaPub message.Publisher, slogger *slog.Logger, logger watermill.LoggerAdapter) (*durable, error) {
 	pool, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.PoolConfig{
 		MaxConns:       int32(cfg.DatabaseMaxConns),
 		ConnectTimeout: cfg.DatabaseConnectTimeout,
@@ -34,13 +34,13 @@ func openDurable(ctx context.Context, cfg Config, kafkaPub message.Publisher, lo
 	if err != nil {
 		return nil, fmt.Errorf("%w (DATABASE_URL)", err)
 	}
-	if err := postgres.Migrate(ctx, pool); err != nil {
+	if err := postgres.Migrate(ctx, pool, slogger); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	d := &durable{pool: pool}
 	for shard := range cfg.OutboxShards {
-		relay, err := postgres.NewRelay(ctx, pool, shard, kafkaPub, logger)
+		relay, err := postgres.NewRelay(ctx, pool, shard, kafkaPub, postgres.DefaultRelayBackoff, logger)
 		if err != nil {
 			pool.Close()
 			return nil, err
@@ -60,6 +60,17 @@ func (d *durable) runRelays(done chan<- error) {
 	for _, r := range d.relays {
 		go func() { done <- r.Run(context.Background()) }()
 	}
+}
+
+// relaysFlowing reports the outbox shards whose relay holds a message Kafka refuses.
+func (d *durable) relaysFlowing(context.Context) error {
+	var errs []error
+	for shard, r := range d.relays {
+		if err := r.Stalled(); err != nil {
+			errs = append(errs, fmt.Errorf("outbox shard %d: %w", shard, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (d *durable) closeRelays() error {

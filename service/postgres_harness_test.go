@@ -4,11 +4,17 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
+
+const exampleDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// postgresSkips counts the tests skipped for want of TEST_DATABASE_URL; TestMain reports it.
+var postgresSkips atomic.Int32
 
 // databaseURL returns a PostgreSQL URL whose search_path is a schema of this test's own,
 // dropped afterwards. Without TEST_DATABASE_URL the test is skipped, unless CI is set: CI
@@ -20,7 +26,8 @@ func databaseURL(t testing.TB) string {
 		if os.Getenv("CI") != "" {
 			t.Fatal("TEST_DATABASE_URL is not set; CI must run the PostgreSQL tests (.ci/run sets it)")
 		}
-		t.Skip("PostgreSQL tests need TEST_DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+		postgresSkips.Add(1)
+		t.Skip("PostgreSQL tests need TEST_DATABASE_URL, e.g. " + exampleDatabaseURL)
 	}
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)

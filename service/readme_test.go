@@ -12,19 +12,9 @@ import (
 // TestREADMEConfigurationTableMatchesConfig keeps the README true: its configuration table
 // lists exactly the variables Config reads, each with the default Config applies.
 func TestREADMEConfigurationTableMatchesConfig(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(readme), "\n## Configuration\n")
-	if !ok {
-		t.Fatal("README has no Configuration section")
-	}
-	section, _, _ = strings.Cut(section, "\n## ")
-	row := regexp.MustCompile("(?m)^\\| `([A-Z0-9_]+)` \\| ([^|]*) \\|")
 	documented := map[string]string{}
-	for _, m := range row.FindAllStringSubmatch(section, -1) {
-		documented[m[1]] = strings.Trim(strings.TrimSpace(m[2]), "`")
+	for name, row := range readmeConfigTable(t) {
+		documented[name] = strings.Trim(row.defaultValue, "`")
 	}
 
 	defaults := map[string]string{}
@@ -52,4 +42,27 @@ func TestREADMEConfigurationTableMatchesConfig(t *testing.T) {
 			t.Errorf("README documents %s, which Config does not read", name)
 		}
 	}
+}
+
+// configRow is one row of README.md's configuration table, as written.
+type configRow struct{ defaultValue, meaning string }
+
+// readmeConfigTable reads the configuration table of README.md, by variable.
+func readmeConfigTable(t *testing.T) map[string]configRow {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Configuration\n")
+	if !ok {
+		t.Fatal("README has no Configuration section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	row := regexp.MustCompile("(?m)^\\| `([A-Z0-9_]+)` \\| ([^|]*) \\| (.*) \\|$")
+	rows := map[string]configRow{}
+	for _, m := range row.FindAllStringSubmatch(section, -1) {
+		rows[m[1]] = configRow{defaultValue: strings.TrimSpace(m[2]), meaning: strings.TrimSpace(m[3])}
+	}
+	return rows
 }

@@ -23,6 +23,10 @@ import (
 	"github.com/example/orders-service/ports/messaging"
 )
 
+// poisonMaxBackoff bounds the pause between attempts to publish to a poison topic that does
+// not take a message: the partition waits meanwhile, and each pause logs one line.
+const poisonMaxBackoff = 10 * time.Second
+
 // Options adjust the service; zero values get the defaults.
 type Options struct {
 	Logger *slog.Logger
@@ -79,7 +83,10 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		{Name: "kafka", Check: func(ctx context.Context) error { return s.admin.CheckTopics(ctx, s.topics.All()) }},
 	}
 	if s.durable != nil {
-		checks = append(checks, httpport.ReadinessCheck{Name: "postgres", Check: s.durable.ready})
+		checks = append(checks,
+			httpport.ReadinessCheck{Name: "postgres", Check: s.durable.ready},
+			httpport.ReadinessCheck{Name: "outbox", Check: s.durable.relaysFlowing},
+		)
 	}
 
 	buses, err := messaging.NewBuses(busPublisher, s.topics, client.Logger)
@@ -101,13 +108,18 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		HandlerTimeout:  cfg.HandlerTimeout,
 		CloseTimeout:    cfg.ShutdownTimeout,
 		UnitOfWork:      unitOfWork,
+		PoisonLimits:    messaging.DefaultPoisonLimits(kafka.MaxMessageBytes),
+		PoisonBackoff:   messaging.PoisonBackoff{Initial: cfg.RetryInitialInterval, Max: poisonMaxBackoff},
 		WatermillLogger: client.Logger,
 	}, application, s.pub, client.NewSubscriber, s.logger)
 	if err != nil {
 		return nil, err
 	}
 
-	checks = append(checks, httpport.ReadinessCheck{Name: "router", Check: s.router.Ready})
+	checks = append(checks,
+		httpport.ReadinessCheck{Name: "router", Check: s.router.Ready},
+		httpport.ReadinessCheck{Name: "consumers", Check: s.router.Stalled},
+	)
 	api := httpport.NewServer(buses, application.Queries, checks, s.logger)
 	api.SetMaxWait(cfg.HTTPMaxWait)
 	if cfg.DebugPprof {
@@ -140,7 +152,7 @@ func (s *Service) openState(ctx context.Context, opts Options, logger watermill.
 	)
 	if s.cfg.DatabaseURL != "" {
 		var err error
-		if s.durable, err = openDurable(ctx, s.cfg, s.pub, logger); err != nil {
+		if s.durable, err = openDurable(ctx, s.cfg, s.pub, s.logger, logger); err != nil {
 			return app.Adapters{}, nil, nil, err
 		}
 		adapters = app.Adapters{Orders: s.durable.orders(), Stock: s.durable.stock(), ReadModel: s.durable.readModel(), Changes: s.durable.orderChanges(s.logger)}
@@ -232,7 +244,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 
 	httpDone := make(chan error, 1)
-	go func() { httpDone <- s.http.Serve(s.listener) }()
+	go func() { httpDone <- s.http.Serve(httpport.WrapListener(s.listener)) }()
 	s.logger.Info("orders-service ready", "http", s.HTTPAddr(), "kafka", s.brokers, "topics", s.topics.All())
 
 	var runErr error

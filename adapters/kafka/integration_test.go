@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,12 @@ func TestEmbeddedBrokerEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = admin.Close() })
+	// An admin client of the test's own: Admin drops its client after every failed call.
+	raw, err := sarama.NewClusterAdmin(brokers, saramaConfig(settings))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
 
 	const topic, other = "it.orders.commands", "it.stock.events"
 	specs := []TopicSpec{{Name: topic, Partitions: 3, ReplicationFactor: 1}, {Name: other, Partitions: 1, ReplicationFactor: 1}}
@@ -47,7 +54,7 @@ func TestEmbeddedBrokerEndToEnd(t *testing.T) {
 			t.Fatalf("CheckTopics before creation = %v, want both named, sorted", err)
 		}
 		// A topic that exists already, with another size, is left as it is.
-		if err := admin.admin.CreateTopic(other, &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
+		if err := raw.CreateTopic(other, &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 2 { // idempotent
@@ -58,7 +65,7 @@ func TestEmbeddedBrokerEndToEnd(t *testing.T) {
 		if err := admin.CheckTopics(ctx, []string{topic, other}); err != nil {
 			t.Fatalf("CheckTopics: %v", err)
 		}
-		md, err := admin.admin.DescribeTopics([]string{topic, other})
+		md, err := raw.DescribeTopics([]string{topic, other})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +81,7 @@ func TestEmbeddedBrokerEndToEnd(t *testing.T) {
 			t.Fatalf("CheckTopics = %v, want exactly the missing topics, sorted", err)
 		}
 		// EnsureTopics tolerates a topic created concurrently: it relies on this error.
-		err = admin.admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false)
+		err = raw.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false)
 		if !errors.Is(err, sarama.ErrTopicAlreadyExists) {
 			t.Fatalf("creating an existing topic: %v, want errors.Is ErrTopicAlreadyExists", err)
 		}
@@ -176,21 +183,48 @@ func TestEmbeddedBrokerEndToEnd(t *testing.T) {
 	})
 }
 
-func TestAdminWithContextStopsWaiting(t *testing.T) {
-	a := &Admin{}
-	release := make(chan struct{})
-	defer close(release)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	err := a.withContext(ctx, func() error { <-release; return nil })
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("withContext = %v, want context.Canceled", err)
-	}
+// fakeClusterAdmin is a connected admin client that only counts Close.
+type fakeClusterAdmin struct {
+	sarama.ClusterAdmin
+	closed atomic.Int32
+}
 
+func (f *fakeClusterAdmin) Close() error { f.closed.Add(1); return nil }
+
+func TestAdminCall(t *testing.T) {
 	boom := errors.New("boom")
-	if err := a.withContext(context.Background(), func() error { return boom }); !errors.Is(err, boom) {
-		t.Fatalf("withContext = %v, want the call's error", err)
-	}
+	t.Run("stops waiting when ctx ends", func(t *testing.T) {
+		client := &fakeClusterAdmin{}
+		a := &Admin{client: client}
+		release := make(chan struct{})
+		defer close(release)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := a.call(ctx, func(sarama.ClusterAdmin) error { <-release; return nil })
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("call = %v, want context.Canceled", err)
+		}
+	})
+	t.Run("keeps the client after a success", func(t *testing.T) {
+		client := &fakeClusterAdmin{}
+		a := &Admin{client: client}
+		if err := a.call(context.Background(), func(sarama.ClusterAdmin) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if a.client != client || client.closed.Load() != 0 {
+			t.Fatal("a working client was dropped")
+		}
+	})
+	t.Run("drops the client after a failure", func(t *testing.T) {
+		client := &fakeClusterAdmin{}
+		a := &Admin{client: client}
+		if err := a.call(context.Background(), func(sarama.ClusterAdmin) error { return boom }); !errors.Is(err, boom) {
+			t.Fatalf("call = %v, want the call's error", err)
+		}
+		if a.client != nil || client.closed.Load() != 1 {
+			t.Fatalf("after a failure the client is kept (%v) or not closed (%d): the next call must connect afresh", a.client, client.closed.Load())
+		}
+	})
 }
 
 func TestNewAdminUnreachable(t *testing.T) {

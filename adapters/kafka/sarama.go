@@ -15,6 +15,10 @@ import (
 // kfake broker cannot decode the OffsetFetch v6+ that Sarama uses from 2.4 on.
 var ProtocolVersion = sarama.V2_3_0_0
 
+// MaxMessageBytes is the largest record a producer sends (Sarama's default, set here so the
+// poison queue can size its copies to it). A larger one fails before it leaves the process.
+const MaxMessageBytes = 1_000_000
+
 // Settings are the client settings that are not topology.
 type Settings struct {
 	ClientID string
@@ -66,6 +70,7 @@ func saramaConfig(s Settings) *sarama.Config {
 	c.Net.MaxOpenRequests = 1
 	c.Producer.Retry.Max = 5
 	c.Producer.Retry.Backoff = 100 * time.Millisecond
+	c.Producer.MaxMessageBytes = MaxMessageBytes
 	c.Producer.Return.Successes = true
 	c.Producer.Return.Errors = true
 	c.Producer.Partitioner = sarama.NewHashPartitioner

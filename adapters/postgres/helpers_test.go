@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -79,7 +80,9 @@ func newDB(t testing.TB, maxConns int32) *pgxpool.Pool {
 	pool := openPool(t, newSchema(t), maxConns)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := postgres.Migrate(ctx, pool); err != nil {
+	// Migration lines go to the test's output: shown with -v or when the test fails.
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	if err := postgres.Migrate(ctx, pool, logger); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
 	return pool

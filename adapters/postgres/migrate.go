@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"log/slog"
+	"path"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -21,10 +24,14 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrate brings the schema of pool's search_path up to date. Instances starting at once
-// are safe: goose holds a PostgreSQL session advisory lock, keyed by the schema, while it
-// migrates, and the others wait for it (up to 5 minutes) and then find nothing to do.
-func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+// Migrate brings the schema of pool's search_path up to date. Instances starting at
+// once are safe: goose holds a PostgreSQL session advisory lock, keyed by the schema, while
+// it migrates, and the others wait for it (up to 5 minutes) and then find nothing to do.
+//
+// It logs at INFO one line per migration applied (version, file, duration) and one summary
+// line, "schema migrated" or "schema up to date". Never the SQL: goose stays quiet (not
+// verbose; verbose would log every statement) and the lines are written from its results.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 	var schema *string
 	if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		return fmt.Errorf("migrating: reading the current schema: %w", err)
@@ -53,10 +60,35 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return fmt.Errorf("migrating: %w", err)
 	}
-	if _, err := provider.Up(ctx); err != nil {
+	start := time.Now()
+	results, err := provider.Up(ctx)
+	if partial, ok := errors.AsType[*goose.PartialError](err); ok {
+		// What was applied before the failure stays applied: say so, then what failed.
+		logApplied(ctx, logger, *schema, partial.Applied)
+		return fmt.Errorf("migrating schema %q: %s: %w", *schema, path.Base(partial.Failed.Source.Path), partial.Err)
+	}
+	if err != nil {
 		return fmt.Errorf("migrating schema %q: %w", *schema, err)
 	}
+	logApplied(ctx, logger, *schema, results)
+	version, err := provider.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("migrating schema %q: reading its version: %w", *schema, err)
+	}
+	if len(results) == 0 {
+		logger.InfoContext(ctx, "schema up to date", "schema", *schema, "version", version)
+		return nil
+	}
+	logger.InfoContext(ctx, "schema migrated", "schema", *schema, "version", version,
+		"applied", len(results), "duration", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+func logApplied(ctx context.Context, logger *slog.Logger, schema string, results []*goose.MigrationResult) {
+	for _, r := range results {
+		logger.InfoContext(ctx, "migration applied", "schema", schema, "version", r.Source.Version,
+			"file", path.Base(r.Source.Path), "duration", r.Duration.Round(time.Microsecond))
+	}
 }
 
 // migrationLockID keys the migration lock by schema: instances migrating one schema

@@ -135,7 +135,7 @@ func TestOrderChangesReachEveryInstance(t *testing.T) {
 	t.Parallel()
 	schema := newSchema(t)
 	pools := []*pgxpool.Pool{openPool(t, schema, 4), openPool(t, schema, 4)}
-	if err := postgres.Migrate(t.Context(), pools[0]); err != nil {
+	if err := postgres.Migrate(t.Context(), pools[0], slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	id := newOrderID(t, "order")

@@ -73,11 +73,12 @@ func (p OutboxPublisher) Close() error { return nil }
 // again (at-least-once, absorbed by the inbox).
 type Relay struct {
 	forwarder *forwarder.Forwarder
+	hold      *relayHold
 }
 
 // NewRelay creates the table of one outbox shard when missing, and the forwarder that
-// empties it into out.
-func NewRelay(ctx context.Context, pool *pgxpool.Pool, shard int, out message.Publisher, logger watermill.LoggerAdapter) (*Relay, error) {
+// empties it into out, holding a message out refuses (see relayHold).
+func NewRelay(ctx context.Context, pool *pgxpool.Pool, shard int, out message.Publisher, backoff RelayBackoff, logger watermill.LoggerAdapter) (*Relay, error) {
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
 		ConsumerGroup: "outbox-relay",
 		// An idle relay looks for new rows this often; under load it never waits.
@@ -87,18 +88,34 @@ func NewRelay(ctx context.Context, pool *pgxpool.Pool, shard int, out message.Pu
 		PollInterval:     20 * time.Millisecond,
 		ResendInterval:   100 * time.Millisecond,
 		RetryInterval:    500 * time.Millisecond,
-	}, logger)
+	}, infoAsDebug{logger})
 	if err != nil {
 		return nil, fmt.Errorf("creating outbox subscriber: %w", err)
 	}
 	if err := sub.SubscribeInitialize(outboxTopic(shard)); err != nil {
 		return nil, fmt.Errorf("creating the outbox table: %w", err)
 	}
-	fwd, err := forwarder.NewForwarder(sub, out, logger, forwarder.Config{ForwarderTopic: outboxTopic(shard)})
+	hold := &relayHold{backoff: backoff, logger: logger.With(watermill.LogFields{"outbox_shard": shard})}
+	fwd, err := forwarder.NewForwarder(sub, out, logger, forwarder.Config{
+		ForwarderTopic: outboxTopic(shard),
+		Middlewares:    []message.HandlerMiddleware{hold.middleware},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("creating outbox relay: %w", err)
 	}
-	return &Relay{forwarder: fwd}, nil
+	return &Relay{forwarder: fwd, hold: hold}, nil
+}
+
+// Stalled reports a message Kafka keeps refusing, and since when; nil while the relay flows.
+func (r *Relay) Stalled() error { return r.hold.err() }
+
+// infoAsDebug demotes watermill-sql's Info lines to Debug: its subscriber logs the whole
+// CREATE TABLE statement of an outbox table at Info, twice per shard at every start.
+type infoAsDebug struct{ watermill.LoggerAdapter }
+
+func (l infoAsDebug) Info(msg string, f watermill.LogFields) { l.LoggerAdapter.Debug(msg, f) }
+func (l infoAsDebug) With(f watermill.LogFields) watermill.LoggerAdapter {
+	return infoAsDebug{l.LoggerAdapter.With(f)}
 }
 
 func (r *Relay) Run(ctx context.Context) error { return r.forwarder.Run(ctx) }

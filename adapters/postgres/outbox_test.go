@@ -39,7 +39,7 @@ func newOutboxRig(t *testing.T) (*outboxRig, func(handler message.HandlerFunc) m
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = kafkaPub.Close() })
-	relay, err := postgres.NewRelay(context.Background(), pool, 0, kafkaPub, watermill.NopLogger{})
+	relay, err := postgres.NewRelay(context.Background(), pool, 0, kafkaPub, postgres.DefaultRelayBackoff, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestOneKeyStaysInOneOutboxShard(t *testing.T) {
 	ctx := context.Background()
 	const shards = 4
 	for shard := range shards {
-		if _, err := postgres.NewRelay(ctx, pool, shard, nil, watermill.NopLogger{}); err != nil {
+		if _, err := postgres.NewRelay(ctx, pool, shard, nil, postgres.DefaultRelayBackoff, watermill.NopLogger{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,7 +49,7 @@ func TestMigrateConcurrentlyOnAFreshSchema(t *testing.T) {
 	for i, p := range pools {
 		wg.Go(func() {
 			<-start
-			errs[i] = postgres.Migrate(ctx, p)
+			errs[i] = postgres.Migrate(ctx, p, slog.New(slog.DiscardHandler))
 			finished.Add(1)
 		})
 	}
@@ -71,7 +72,7 @@ func TestMigrateConcurrentlyOnAFreshSchema(t *testing.T) {
 		}
 	}
 	// Once more, sequentially: nothing to do.
-	if err := postgres.Migrate(t.Context(), pools[0]); err != nil {
+	if err := postgres.Migrate(t.Context(), pools[0], slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("Migrate again: %v", err)
 	}
 
@@ -97,7 +98,7 @@ func TestMigrateConcurrentlyOnAFreshSchema(t *testing.T) {
 func TestMigrateRejectsAMissingSchema(t *testing.T) {
 	t.Parallel()
 	pool := openPool(t, "t_no_such_schema", 2)
-	err := postgres.Migrate(t.Context(), pool)
+	err := postgres.Migrate(t.Context(), pool, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "no existing schema") {
 		t.Fatalf("Migrate = %v, want an error naming the missing schema", err)
 	}

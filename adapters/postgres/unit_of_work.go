@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,7 +36,12 @@ func UnitOfWork(pool *pgxpool.Pool) message.HandlerMiddleware {
 				}
 			}()
 
-			fresh, err := markProcessed(outer, tx, message.HandlerNameFromCtx(outer), inboxID(msg))
+			if msg.UUID == "" {
+				// The router names every message before it gets here; without a name the
+				// inbox could not tell a redelivery from a new message.
+				return nil, errors.New("unit of work: the message has no UUID to deduplicate by")
+			}
+			fresh, err := markProcessed(outer, tx, message.HandlerNameFromCtx(outer), msg.UUID)
 			if err != nil {
 				return nil, err
 			}
@@ -54,18 +58,6 @@ func UnitOfWork(pool *pgxpool.Pool) message.HandlerMiddleware {
 			return produced, nil
 		}
 	}
-}
-
-// inboxID identifies a message for deduplication: its UUID, or where it sits in Kafka when
-// a foreign producer sent no UUID (a redelivery sits at the same offset).
-func inboxID(msg *message.Message) string {
-	if msg.UUID != "" {
-		return msg.UUID
-	}
-	ctx := msg.Context()
-	p, _ := wkafka.MessagePartitionFromCtx(ctx)
-	o, _ := wkafka.MessagePartitionOffsetFromCtx(ctx)
-	return fmt.Sprintf("kafka:%s/%d/%d", message.SubscribeTopicFromCtx(ctx), p, o)
 }
 
 // markProcessed records that handler processed message id, in tx. It reports false when

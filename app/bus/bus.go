@@ -8,10 +8,13 @@ import (
 )
 
 // Message is a command or an event. Its name is the explicit, versioned wire name
-// ("orders.OrderPlaced.v1"); its partition key keeps related messages in order.
+// ("orders.OrderPlaced.v1"); its partition key keeps related messages in order. Validate
+// checks what a handler needs of it (required fields, ranges): a message that fails it is
+// rejected where it arrives, as a permanent failure, before any handler runs.
 type Message interface {
 	MessageName() string
 	PartitionKey() string
+	Validate() error
 }
 
 // CommandSender delivers a command to its one handler, asynchronously.

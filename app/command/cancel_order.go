@@ -15,6 +15,7 @@ type CancelOrder struct {
 
 func (CancelOrder) MessageName() string    { return "orders.CancelOrder.v1" }
 func (c CancelOrder) PartitionKey() string { return c.OrderID }
+func (c CancelOrder) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
 type CancelOrderHandler struct{ deps }
 

@@ -14,6 +14,7 @@ type ConfirmOrder struct {
 
 func (ConfirmOrder) MessageName() string    { return "orders.ConfirmOrder.v1" }
 func (c ConfirmOrder) PartitionKey() string { return c.OrderID }
+func (c ConfirmOrder) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
 type ConfirmOrderHandler struct{ deps }
 

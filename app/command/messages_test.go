@@ -66,3 +66,58 @@ func TestPublishedEventWireFields(t *testing.T) {
 		}
 	}
 }
+
+// Every message checks what its handlers need before any of them runs: a message from a
+// foreign or broken producer that fails is rejected where it arrives.
+func TestMessagesValidate(t *testing.T) {
+	t.Parallel()
+	items := []order.Item{{SKU: "A", Quantity: 1}}
+	hdr := order.Header{OrderID: "o-1", Version: 1, OccurredAt: t0}
+	long := string(make([]byte, 2000))
+	tests := []struct {
+		name  string
+		m     bus.Message
+		valid bool
+	}{
+		{"PlaceOrder", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: items}, true},
+		{"PlaceOrder without order ID", command.PlaceOrder{CustomerID: "c", Items: items}, false},
+		{"PlaceOrder without items", command.PlaceOrder{OrderID: "o-1", CustomerID: "c"}, false},
+		{"PlaceOrder with a zero quantity", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: []order.Item{{SKU: "A"}}}, false},
+		{"ConfirmOrder", command.ConfirmOrder{OrderID: "o-1"}, true},
+		{"ConfirmOrder without order ID", command.ConfirmOrder{}, false},
+		{"RejectOrder without order ID", command.RejectOrder{Reason: "r"}, false},
+		{"CancelOrder without order ID", command.CancelOrder{}, false},
+		{"ShipOrder without order ID", command.ShipOrder{}, false},
+		{"ReserveStock", command.ReserveStock{OrderID: "o-1", Items: items}, true},
+		{"ReserveStock without items", command.ReserveStock{OrderID: "o-1"}, false},
+		{"ReleaseStock without order ID", command.ReleaseStock{}, false},
+		{"ShipStock without order ID", command.ShipStock{}, false},
+		{"SetStockLevel", command.SetStockLevel{SKU: "A", Quantity: 0}, true},
+		{"SetStockLevel without SKU", command.SetStockLevel{Quantity: 3}, false},
+		{"SetStockLevel below zero", command.SetStockLevel{SKU: "A", Quantity: -1}, false},
+		{"OrderPlaced", order.OrderPlaced{Header: hdr, CustomerID: "c", Items: items}, true},
+		{"OrderPlaced empty", order.OrderPlaced{}, false},
+		{"OrderPlaced at version 0", order.OrderPlaced{Header: order.Header{OrderID: "o-1"}, CustomerID: "c", Items: items}, false},
+		{"OrderConfirmed", order.OrderConfirmed{Header: hdr}, true},
+		{"OrderConfirmed without order ID", order.OrderConfirmed{Header: order.Header{Version: 2}}, false},
+		{"OrderRejected with an unbounded reason", order.OrderRejected{Header: hdr, Reason: long}, false},
+		{"OrderCancelled", order.OrderCancelled{Header: hdr, Reason: "r"}, true},
+		{"OrderShipped without order ID", order.OrderShipped{}, false},
+		{"OrderCommandRefused", order.OrderCommandRefused{OrderID: "o-1", Command: "orders.ShipOrder.v1", Reason: "r"}, true},
+		{"OrderCommandRefused without command", order.OrderCommandRefused{OrderID: "o-1"}, false},
+		{"StockLevelSet", stock.StockLevelSet{SKU: "A", OnHand: 3, Available: 3}, true},
+		{"StockLevelSet with negative stock", stock.StockLevelSet{SKU: "A", OnHand: -3}, false},
+		{"StockReserved", stock.StockReserved{OrderID: "o-1", Items: []stock.Item{{SKU: "A", Quantity: 1}}}, true},
+		{"StockReserved without items", stock.StockReserved{OrderID: "o-1"}, false},
+		{"StockReservationFailed without order ID", stock.StockReservationFailed{Reason: "r"}, false},
+		{"StockReleased of a tombstone", stock.StockReleased{OrderID: "o-1"}, true},
+		{"StockShipped without order ID", stock.StockShipped{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.m.Validate(); (err == nil) != tt.valid {
+				t.Fatalf("Validate() = %v, want valid: %v", err, tt.valid)
+			}
+		})
+	}
+}

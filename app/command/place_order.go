@@ -19,6 +19,9 @@ type PlaceOrder struct {
 
 func (PlaceOrder) MessageName() string    { return "orders.PlaceOrder.v1" }
 func (c PlaceOrder) PartitionKey() string { return c.OrderID }
+func (c PlaceOrder) Validate() error {
+	return errors.Join(order.ValidateID("order_id", c.OrderID), order.ValidateID("customer_id", c.CustomerID), order.ValidateLines(order.LinesFromItems(c.Items)))
+}
 
 // PlaceOrderHandler creates the order and announces it.
 type PlaceOrderHandler struct{ deps }

@@ -15,6 +15,7 @@ type RejectOrder struct {
 
 func (RejectOrder) MessageName() string    { return "orders.RejectOrder.v1" }
 func (c RejectOrder) PartitionKey() string { return c.OrderID }
+func (c RejectOrder) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
 type RejectOrderHandler struct{ deps }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
 )
 
@@ -15,6 +16,7 @@ type ReleaseStock struct {
 
 func (ReleaseStock) MessageName() string    { return "stock.ReleaseStock.v1" }
 func (c ReleaseStock) PartitionKey() string { return c.OrderID }
+func (c ReleaseStock) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
 type ReleaseStockHandler struct{ deps }
 

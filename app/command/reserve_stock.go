@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/example/orders-service/app/bus"
@@ -18,6 +19,9 @@ type ReserveStock struct {
 
 func (ReserveStock) MessageName() string    { return "stock.ReserveStock.v1" }
 func (c ReserveStock) PartitionKey() string { return c.OrderID }
+func (c ReserveStock) Validate() error {
+	return errors.Join(order.ValidateID("order_id", c.OrderID), order.ValidateLines(order.LinesFromItems(c.Items)))
+}
 
 type ReserveStockHandler struct{ deps }
 

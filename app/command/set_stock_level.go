@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
 )
 
@@ -17,6 +18,9 @@ type SetStockLevel struct {
 
 func (SetStockLevel) MessageName() string    { return "stock.SetStockLevel.v1" }
 func (c SetStockLevel) PartitionKey() string { return c.SKU }
+func (c SetStockLevel) Validate() error {
+	return errors.Join(order.ValidateSKU("sku", c.SKU), stock.ValidateOnHand(c.Quantity))
+}
 
 type SetStockLevelHandler struct{ deps }
 

@@ -14,6 +14,7 @@ type ShipOrder struct {
 
 func (ShipOrder) MessageName() string    { return "orders.ShipOrder.v1" }
 func (c ShipOrder) PartitionKey() string { return c.OrderID }
+func (c ShipOrder) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
 type ShipOrderHandler struct{ deps }
 

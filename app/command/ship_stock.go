@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
 )
 
@@ -15,6 +16,7 @@ type ShipStock struct {
 
 func (ShipStock) MessageName() string    { return "stock.ShipStock.v1" }
 func (c ShipStock) PartitionKey() string { return c.OrderID }
+func (c ShipStock) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
 type ShipStockHandler struct{ deps }
 

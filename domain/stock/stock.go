@@ -30,10 +30,18 @@ func (l Level) Available() int { return max(0, l.OnHand-l.Reserved) }
 
 // SetOnHand records a stock count; reservations already held stay held.
 func (l *Level) SetOnHand(quantity int) error {
+	if err := ValidateOnHand(quantity); err != nil {
+		return err
+	}
+	l.OnHand = quantity
+	return nil
+}
+
+// ValidateOnHand checks a stock count: 0 to MaxLevel units.
+func ValidateOnHand(quantity int) error {
 	if quantity < 0 || quantity > MaxLevel {
 		return fmt.Errorf("%w: quantity %d is outside 0..%d", ErrInvalidLevel, quantity, MaxLevel)
 	}
-	l.OnHand = quantity
 	return nil
 }
 

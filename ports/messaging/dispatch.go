@@ -45,6 +45,9 @@ func Handle[M bus.Message](g *Group, fn func(context.Context, M) error) {
 		if err := json.Unmarshal(payload, &m); err != nil {
 			return bus.Permanent(fmt.Errorf("decoding %s: %w", name, err))
 		}
+		if err := m.Validate(); err != nil {
+			return bus.Permanent(fmt.Errorf("rejecting %s: %w", name, err))
+		}
 		return fn(ctx, m)
 	}
 }
@@ -62,7 +65,7 @@ func (g *Group) dispatch(msg *message.Message) error {
 	case name == "":
 		return bus.Permanent(errNoType)
 	case g.strict:
-		return bus.Permanent(fmt.Errorf("%w %q on %s", errUnknownType, name, g.topic))
+		return bus.Permanent(fmt.Errorf("%w %q on %s", errUnknownType, capValue(name, maxLoggedValueBytes), g.topic))
 	default:
 		loggerFrom(msg.Context()).Debug("event ignored: no handler in this group")
 		return nil

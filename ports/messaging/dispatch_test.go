@@ -46,6 +46,8 @@ func TestGroupDispatch(t *testing.T) {
 		{name: "commands: missing type", strict: true, payload: `{"id":"o-1"}`, want: permanent},
 		{name: "events: missing type", payload: `{"id":"o-1"}`, want: permanent},
 		{name: "commands: unknown type", strict: true, typ: "orders.Unknown.v1", payload: `{}`, want: permanent, errContains: `"orders.Unknown.v1"`},
+		{name: "commands: invalid message rejected before its handler", strict: true, typ: "orders.X.v1", payload: `{"id":"o-6","note":"invalid"}`, want: permanent, errContains: "rejecting orders.X.v1: note must not be"},
+		{name: "events: invalid message rejected before its handler", typ: "orders.X.v1", payload: `{"id":"o-7","note":"invalid"}`, want: permanent, errContains: "rejecting orders.X.v1"},
 		{name: "field names match exactly", typ: "orders.X.v1", payload: `{"ID":"o-5","note":"n"}`, want: ok, wantHandled: []fakeCmd{{Note: "n"}}},
 		{name: "events: unknown type ignored", typ: "orders.Unknown.v1", payload: `{}`, want: ok},
 		{name: "commands: handler error passed through", strict: true, typ: "orders.X.v1", payload: `{"id":"o-3"}`, handlerErr: errBoom, want: transient, wantHandled: []fakeCmd{{ID: "o-3"}}},

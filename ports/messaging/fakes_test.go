@@ -15,6 +15,12 @@ type fakeCmd struct {
 
 func (fakeCmd) MessageName() string    { return "orders.X.v1" }
 func (c fakeCmd) PartitionKey() string { return c.ID }
+func (c fakeCmd) Validate() error {
+	if c.Note == "invalid" {
+		return errInvalidFake
+	}
+	return nil
+}
 
 // fakeEvent is an event of the stock context.
 type fakeEvent struct {
@@ -24,18 +30,21 @@ type fakeEvent struct {
 
 func (fakeEvent) MessageName() string    { return "stock.Y.v1" }
 func (e fakeEvent) PartitionKey() string { return e.SKU }
+func (fakeEvent) Validate() error        { return nil }
 
 // otherCmd is a second orders command, used as "a type the group does not handle".
 type otherCmd struct{}
 
 func (otherCmd) MessageName() string  { return "orders.Other.v1" }
 func (otherCmd) PartitionKey() string { return "k" }
+func (otherCmd) Validate() error      { return nil }
 
 // badName has a wire name without a context.
 type badName struct{}
 
 func (badName) MessageName() string  { return "noDot" }
 func (badName) PartitionKey() string { return "k" }
+func (badName) Validate() error      { return nil }
 
 // unencodable cannot be JSON-encoded.
 type unencodable struct {
@@ -44,6 +53,7 @@ type unencodable struct {
 
 func (unencodable) MessageName() string  { return "orders.Unencodable.v1" }
 func (unencodable) PartitionKey() string { return "k" }
+func (unencodable) Validate() error      { return nil }
 
 type published struct {
 	topic string
@@ -77,4 +87,7 @@ func (p *recordingPublisher) all() []published {
 	return append([]published(nil), p.sent...)
 }
 
-var errBoom = errors.New("boom")
+var (
+	errBoom        = errors.New("boom")
+	errInvalidFake = errors.New("note must not be \"invalid\"")
+)

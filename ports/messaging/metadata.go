@@ -12,12 +12,6 @@ const (
 	CausationIDKey   = "causation_id"
 	TypeKey          = "type"
 	PartitionKeyKey  = "partition_key"
-
-	// Added to a poisoned message next to Watermill's reason/topic/handler/subscriber_poisoned.
-	PartitionPoisonedKey = "partition_poisoned"
-	OffsetPoisonedKey    = "offset_poisoned"
-	AttemptsPoisonedKey  = "attempts_poisoned"
-	PoisonedAtKey        = "poisoned_at"
 )
 
 // PartitionKey is the Kafka key of an outgoing message: the order ID for everything about an

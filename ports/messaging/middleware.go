@@ -3,8 +3,8 @@ package messaging
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
@@ -23,6 +23,9 @@ func correlate(base *slog.Logger) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			ctx := msg.Context()
+			if msg.UUID == "" {
+				msg.UUID = uuidFor(ctx)
+			}
 			corr := msg.Metadata.Get(CorrelationIDKey)
 			if corr == "" {
 				corr = uuid.NewString()
@@ -34,8 +37,8 @@ func correlate(base *slog.Logger) message.HandlerMiddleware {
 			attrs := []any{
 				"correlation_id", corr,
 				"message_uuid", msg.UUID,
-				"type", msg.Metadata.Get(TypeKey),
-				"key", msg.Metadata.Get(PartitionKeyKey),
+				"type", capValue(msg.Metadata.Get(TypeKey), maxLoggedValueBytes),
+				"key", capValue(msg.Metadata.Get(PartitionKeyKey), maxLoggedValueBytes),
 				"handler", message.HandlerNameFromCtx(ctx),
 				"topic", message.SubscribeTopicFromCtx(ctx),
 			}
@@ -61,36 +64,23 @@ func correlate(base *slog.Logger) message.HandlerMiddleware {
 	}
 }
 
-type attemptsKey struct{}
+// maxLoggedValueBytes caps what a log line repeats of a message's headers: they come from
+// whoever produced the message.
+const maxLoggedValueBytes = 256
 
-// poisonDetails sits between the poison queue and retry: it sees the final error once
-// retries are spent, adds what the poison topic's reader needs beyond Watermill's
-// *_poisoned metadata (partition, offset, attempts, time), and logs the decision.
-func poisonDetails(h message.HandlerFunc) message.HandlerFunc {
-	return func(msg *message.Message) ([]*message.Message, error) {
-		attempts := new(int)
-		ctx := context.WithValue(msg.Context(), attemptsKey{}, attempts)
-		msg.SetContext(ctx)
-		produced, err := h(msg)
-		if err == nil {
-			return produced, nil
-		}
-		logger := loggerFrom(ctx)
-		if !shouldPoison(err) {
-			logger.Info("handling interrupted by shutdown; the message will be redelivered", "attempts", *attempts)
-			return produced, err
-		}
-		if p, ok := wkafka.MessagePartitionFromCtx(ctx); ok {
-			msg.Metadata.Set(PartitionPoisonedKey, strconv.FormatInt(int64(p), 10))
-		}
-		if o, ok := wkafka.MessagePartitionOffsetFromCtx(ctx); ok {
-			msg.Metadata.Set(OffsetPoisonedKey, strconv.FormatInt(o, 10))
-		}
-		msg.Metadata.Set(AttemptsPoisonedKey, strconv.Itoa(*attempts))
-		msg.Metadata.Set(PoisonedAtKey, time.Now().UTC().Format(time.RFC3339Nano))
-		logger.Error("message sent to the poison topic", "attempts", *attempts, "permanent", errors.Is(err, bus.ErrPermanent), "err", err)
-		return produced, err
+// uuidNamespace scopes the UUIDs given to messages that arrive without one.
+var uuidNamespace = uuid.MustParse("9c3a51c2-6c0e-4a5b-8f7e-2b4d1f0e8a77")
+
+// uuidFor names a message that arrived without a UUID (a foreign producer's): by where it
+// is in Kafka, so a redelivery gets the same UUID and the inbox recognises it.
+func uuidFor(ctx context.Context) string {
+	part, okPart := wkafka.MessagePartitionFromCtx(ctx)
+	off, okOff := wkafka.MessagePartitionOffsetFromCtx(ctx)
+	if !okPart || !okOff {
+		return uuid.NewString()
 	}
+	where := fmt.Sprintf("%s/%d/%d", message.SubscribeTopicFromCtx(ctx), part, off)
+	return uuid.NewSHA1(uuidNamespace, []byte(where)).String()
 }
 
 // countAttempts runs inside retry, once per attempt, and logs each failure.

@@ -120,56 +120,6 @@ func TestCorrelateGeneratesDistinctIDs(t *testing.T) {
 	}
 }
 
-func TestPoisonDetails(t *testing.T) {
-	tests := []struct {
-		name       string
-		err        error
-		wantPoison bool
-	}{
-		{"success", nil, false},
-		{"permanent", bus.Permanent(errBoom), true},
-		{"plain error", errBoom, true},
-		{"canceled", fmt.Errorf("stopped: %w", context.Canceled), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			msg := message.NewMessage("m", nil)
-			h := poisonDetails(countAttempts(func(*message.Message) ([]*message.Message, error) { return nil, tt.err }))
-			before := time.Now().UTC()
-			_, err := h(msg)
-			after := time.Now().UTC()
-			if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
-				t.Fatalf("err = %v, want %v", err, tt.err)
-			}
-			attempts, hasAttempts := msg.Metadata[AttemptsPoisonedKey]
-			at, hasAt := msg.Metadata[PoisonedAtKey]
-			if !tt.wantPoison {
-				if hasAttempts || hasAt {
-					t.Fatalf("metadata set on a message not to poison: %v", msg.Metadata)
-				}
-				return
-			}
-			if attempts != "1" {
-				t.Errorf("attempts_poisoned = %q, want 1", attempts)
-			}
-			ts, err := time.Parse(time.RFC3339Nano, at)
-			if err != nil {
-				t.Fatalf("poisoned_at %q: %v", at, err)
-			}
-			if ts.Before(before) || ts.After(after) {
-				t.Errorf("poisoned_at %v not within [%v, %v]", ts, before, after)
-			}
-			// Not a Kafka message: no partition or offset to report.
-			if _, ok := msg.Metadata[PartitionPoisonedKey]; ok {
-				t.Errorf("partition_poisoned set without a Kafka partition")
-			}
-			if _, ok := msg.Metadata[OffsetPoisonedKey]; ok {
-				t.Errorf("offset_poisoned set without a Kafka offset")
-			}
-		})
-	}
-}
-
 func TestCountAttemptsUnderRetry(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -204,16 +154,22 @@ func TestCountAttemptsUnderRetry(t *testing.T) {
 				ResetContextOnRetry: true,
 				ShouldRetry:         tt.shouldRetry,
 			}
-			h := poisonDetails(retry.Middleware(countAttempts(handler)))
+			pub := &recordingPublisher{}
+			h := testPoisonQueue(pub).middleware(retry.Middleware(countAttempts(handler)))
 			msg := message.NewMessage("m", nil)
-			_, err := h(msg)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v, want error: %v", err, tt.wantErr)
+			if _, err := h(msg); err != nil {
+				t.Fatalf("err = %v, want it poisoned or handled", err)
 			}
 			if calls != tt.wantCalls {
 				t.Errorf("handler called %d times, want %d", calls, tt.wantCalls)
 			}
-			if got := msg.Metadata.Get(AttemptsPoisonedKey); got != tt.wantAttempts {
+			got := ""
+			if sent := pub.all(); len(sent) == 1 {
+				got = sent[0].msg.Metadata.Get(AttemptsPoisonedKey)
+			} else if tt.wantErr {
+				t.Fatalf("%d messages on the poison topic, want 1", len(sent))
+			}
+			if got != tt.wantAttempts {
 				t.Errorf("attempts_poisoned = %q, want %q", got, tt.wantAttempts)
 			}
 			if tt.wantAttempts != "" {
@@ -225,7 +181,7 @@ func TestCountAttemptsUnderRetry(t *testing.T) {
 	}
 }
 
-// The whole chain in router order (correlate, poisonDetails, retry, countAttempts): the
+// The whole chain in router order (correlate, poison queue, retry, countAttempts): the
 // causation and correlation survive retries' context resets.
 func TestChainKeepsCorrelationAcrossRetries(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
@@ -236,11 +192,12 @@ func TestChainKeepsCorrelationAcrossRetries(t *testing.T) {
 		return nil, errBoom
 	}
 	retry := middleware.Retry{MaxRetries: 2, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, Multiplier: 2, ResetContextOnRetry: true}
-	h := correlate(logger)(poisonDetails(retry.Middleware(countAttempts(middleware.Timeout(time.Second)(handler)))))
+	pub := &recordingPublisher{}
+	h := correlate(logger)(testPoisonQueue(pub).middleware(retry.Middleware(countAttempts(middleware.Timeout(time.Second)(handler)))))
 	msg := message.NewMessage("uuid-9", nil)
 	msg.Metadata.Set(CorrelationIDKey, "corr-9")
-	if _, err := h(msg); !errors.Is(err, errBoom) {
-		t.Fatalf("err = %v, want errBoom", err)
+	if _, err := h(msg); err != nil {
+		t.Fatalf("err = %v, want the message poisoned", err)
 	}
 	if len(corrs) != 3 {
 		t.Fatalf("handler called %d times, want 3", len(corrs))
@@ -250,7 +207,14 @@ func TestChainKeepsCorrelationAcrossRetries(t *testing.T) {
 			t.Errorf("attempt %d: correlation/causation = %q/%q", i+1, corrs[i], causes[i])
 		}
 	}
-	if got := msg.Metadata.Get(AttemptsPoisonedKey); got != "3" {
+	sent := pub.all()
+	if len(sent) != 1 {
+		t.Fatalf("%d messages on the poison topic, want 1", len(sent))
+	}
+	if got := sent[0].msg.Metadata.Get(AttemptsPoisonedKey); got != "3" {
 		t.Errorf("attempts_poisoned = %q, want 3", got)
+	}
+	if got := sent[0].msg.Metadata.Get(CorrelationIDKey); got != "corr-9" {
+		t.Errorf("poisoned copy's correlation_id = %q, want corr-9", got)
 	}
 }

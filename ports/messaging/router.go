@@ -34,6 +34,10 @@ type RouterConfig struct {
 	// UnitOfWork, when set, wraps each handler attempt (inside the timeout, outside the
 	// recoverer): the PostgreSQL mode's transaction with outbox and inbox.
 	UnitOfWork message.HandlerMiddleware
+	// PoisonLimits bound the copy of a message sent to the poison topic.
+	PoisonLimits PoisonLimits
+	// PoisonBackoff paces retries of a publish to the poison topic that failed.
+	PoisonBackoff PoisonBackoff
 	// WatermillLogger receives Watermill's own logs; nil means the slog logger, unfiltered.
 	WatermillLogger watermill.LoggerAdapter
 }
@@ -44,18 +48,19 @@ type SubscriberFactory func(consumerGroup string) (message.Subscriber, error)
 // Router is the Watermill router with every handler of the application registered.
 type Router struct {
 	*message.Router
+	stalls *stalls
 }
 
 // NewRouter builds the router. Middleware, outermost first:
 //  0. events the consuming group has no handler for are acknowledged at once;
 //  1. correlation ID into ctx and logs (and onto every message sent, via the buses);
-//  2. poison queue, for what fails after retries or at once when permanent. It must sit
-//     outside retry, or retries would be skipped;
-//  3. poison details (partition, offset, attempts);
-//  4. retry with exponential backoff and jitter, never for permanent errors;
-//  5. a timeout per attempt (retry resets the context between attempts);
-//  6. the unit of work, when configured: one transaction per attempt;
-//  7. recoverer: a panic becomes an error, is retried, then poisoned; the process lives.
+//  2. poison queue, for what fails after retries or at once when permanent: a bounded copy
+//     with where it came from and why (poison.go). It must sit outside retry, or retries
+//     would be skipped;
+//  3. retry with exponential backoff and jitter, never for permanent errors;
+//  4. a timeout per attempt (retry resets the context between attempts);
+//  5. the unit of work, when configured: one transaction per attempt;
+//  6. recoverer: a panic becomes an error, is retried, then poisoned; the process lives.
 func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSubscriber SubscriberFactory, logger *slog.Logger) (*Router, error) {
 	wlogger := cfg.WatermillLogger
 	if wlogger == nil {
@@ -65,16 +70,18 @@ func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSu
 	if err != nil {
 		return nil, fmt.Errorf("creating router: %w", err)
 	}
-	poison, err := middleware.PoisonQueueWithFilter(pub, cfg.Topics.Poison(), shouldPoison)
-	if err != nil {
-		return nil, fmt.Errorf("creating poison queue middleware: %w", err)
+	if cfg.PoisonLimits.MaxRecordBytes <= 0 {
+		return nil, fmt.Errorf("creating router: PoisonLimits.MaxRecordBytes must be positive")
 	}
+	if cfg.PoisonBackoff.Initial <= 0 || cfg.PoisonBackoff.Max < cfg.PoisonBackoff.Initial {
+		return nil, fmt.Errorf("creating router: PoisonBackoff needs 0 < Initial <= Max, got %+v", cfg.PoisonBackoff)
+	}
+	poison := &poisonQueue{pub: pub, topic: cfg.Topics.Poison(), limits: cfg.PoisonLimits, backoff: cfg.PoisonBackoff, stalls: newStalls()}
 	registry := &Registry{topics: cfg.Topics}
 	registerHandlers(registry, a)
 	stack := []message.HandlerMiddleware{
 		correlate(logger),
-		poison,
-		poisonDetails,
+		poison.middleware,
 		middleware.Retry{
 			MaxRetries:          cfg.Retry.MaxRetries,
 			InitialInterval:     cfg.Retry.InitialInterval,
@@ -100,7 +107,7 @@ func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSu
 		}
 		r.AddConsumerHandler(g.name, g.topic, sub, chain(g, stack))
 	}
-	return &Router{Router: r}, nil
+	return &Router{Router: r, stalls: poison.stalls}, nil
 }
 
 // chain is the group's handler behind the middleware stack (outermost first), itself behind
@@ -125,3 +132,7 @@ func (r *Router) Ready(context.Context) error {
 	}
 	return nil
 }
+
+// Stalled reports the consumers that cannot move on because the poison topic does not take
+// a message that failed, each with the cause.
+func (r *Router) Stalled(context.Context) error { return r.stalls.err() }
