@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
 )
 
@@ -41,7 +42,7 @@ func (r *StockRepository) UpdateReservation(ctx context.Context, orderID string,
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res := r.reservations[orderID]
-	res.Lines = append([]stock.Line(nil), res.Lines...)
+	res.Lines = append([]order.Line(nil), res.Lines...)
 	levels := make(stock.Levels, len(skus)+len(res.Lines))
 	load := func(sku string) {
 		l := r.levels[sku]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/example/orders-service/domain/order"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -93,9 +94,10 @@ const (
 
 const advisoryLockSQL = `SELECT pg_advisory_xact_lock($1, hashtext($2))`
 
-// lineJSON is how order and reservation lines are stored in jsonb columns: the storage
-// format is spelled out here rather than derived from domain types.
-type lineJSON struct {
-	SKU      string `json:"sku"`
-	Quantity int    `json:"quantity"`
+// storedLines is lines as a jsonb column holds them: an empty list is [], never null.
+func storedLines(lines []order.Line) []order.Line {
+	if lines == nil {
+		return []order.Line{}
+	}
+	return lines
 }

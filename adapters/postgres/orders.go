@@ -49,10 +49,7 @@ func (r *OrderRepository) Update(ctx context.Context, id string, update func(*or
 			return err
 		}
 		s := updated.Snapshot()
-		lines := make([]lineJSON, 0, len(s.Lines))
-		for _, l := range s.Lines {
-			lines = append(lines, lineJSON(l))
-		}
+		lines := storedLines(s.Lines)
 		if exists {
 			_, err = tx.Exec(ctx, `UPDATE orders SET customer_id = $2, lines = $3, status = $4, reason = $5, version = $6,
 				created_at = $7, updated_at = $8 WHERE id = $1`,
@@ -89,16 +86,12 @@ func scanOrder(row pgx.Row) (order.Snapshot, error) {
 	var (
 		s      order.Snapshot
 		status string
-		lines  []lineJSON
 	)
-	if err := row.Scan(&s.ID, &s.CustomerID, &lines, &status, &s.Reason, &s.Version, &s.CreatedAt, &s.UpdatedAt); err != nil {
+	if err := row.Scan(&s.ID, &s.CustomerID, &s.Lines, &status, &s.Reason, &s.Version, &s.CreatedAt, &s.UpdatedAt); err != nil {
 		return order.Snapshot{}, err
 	}
 	s.Status = order.Status(status)
-	s.Lines = make([]order.Line, 0, len(lines))
-	for _, l := range lines {
-		s.Lines = append(s.Lines, order.Line(l))
-	}
+	s.Lines = storedLines(s.Lines)
 	s.CreatedAt, s.UpdatedAt = utc(s.CreatedAt), utc(s.UpdatedAt)
 	return s, nil
 }

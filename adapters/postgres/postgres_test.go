@@ -155,7 +155,7 @@ func TestReservationRace(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			id := fmt.Sprint("order-", i)
-			lines := []stock.Line{{SKU: sku, Quantity: 1}}
+			lines := []order.Line{{SKU: sku, Quantity: 1}}
 			var status stock.ReservationStatus
 			err := repo.UpdateReservation(ctx, id, stock.SKUs(lines), func(r *stock.Reservation, ls stock.Levels) error {
 				_, err := r.Reserve(id, lines, ls)
@@ -244,7 +244,7 @@ func TestRepositoriesJoinTheTransactionInTheContext(t *testing.T) {
 		if err := stocks.UpdateLevel(ctx, "sku-"+id, func(l *stock.Level) error { return l.SetOnHand(5) }); err != nil {
 			return err
 		}
-		lines := []stock.Line{{SKU: "sku-" + id, Quantity: 2}}
+		lines := []order.Line{{SKU: "sku-" + id, Quantity: 2}}
 		if err := stocks.UpdateReservation(ctx, id, stock.SKUs(lines), func(r *stock.Reservation, ls stock.Levels) error {
 			_, err := r.Reserve(id, lines, ls)
 			return err

@@ -62,10 +62,7 @@ func (m *OrderReadModel) Apply(ctx context.Context, orderID string, version int,
 			return nil
 		}
 		change(&v)
-		items := make([]lineJSON, 0, len(v.Items))
-		for _, it := range v.Items {
-			items = append(items, lineJSON(it))
-		}
+		items := storedLines(v.Items)
 		// The version condition repeats the check above in SQL: a stale version never
 		// overwrites a newer view, whatever happened in between. A row written is
 		// announced to the listeners (pg_notify in this transaction: on commit only).
@@ -159,19 +156,15 @@ func scanView(row pgx.Row) (query.OrderView, error) {
 	var (
 		v        query.OrderView
 		status   string
-		items    []lineJSON
 		refusals []refusalJSON
 	)
-	if err := row.Scan(&v.ID, &v.CustomerID, &items, &status, &v.Reason, &v.Version, &v.CreatedAt, &v.UpdatedAt, &refusals); err != nil {
+	if err := row.Scan(&v.ID, &v.CustomerID, &v.Items, &status, &v.Reason, &v.Version, &v.CreatedAt, &v.UpdatedAt, &refusals); err != nil {
 		return query.OrderView{}, err
 	}
 	v.Status = order.Status(status)
 	v.CreatedAt, v.UpdatedAt = utc(v.CreatedAt), utc(v.UpdatedAt)
-	if len(items) > 0 {
-		v.Items = make([]order.Item, 0, len(items))
-		for _, it := range items {
-			v.Items = append(v.Items, order.Item(it))
-		}
+	if len(v.Items) == 0 {
+		v.Items = nil
 	}
 	for _, r := range refusals {
 		r.At = utc(r.At)

@@ -84,10 +84,7 @@ func (r *StockRepository) UpdateReservation(ctx context.Context, orderID string,
 		if res.Status == stock.ReservationNone {
 			return nil
 		}
-		lines := make([]lineJSON, 0, len(res.Lines))
-		for _, l := range res.Lines {
-			lines = append(lines, lineJSON(l))
-		}
+		lines := storedLines(res.Lines)
 		if _, err := tx.Exec(ctx, `INSERT INTO stock_reservations (order_id, lines, status, reason) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (order_id) DO UPDATE SET lines = EXCLUDED.lines, status = EXCLUDED.status, reason = EXCLUDED.reason`,
 			orderID, lines, string(res.Status), res.Reason); err != nil {
@@ -132,16 +129,15 @@ func lockReservation(ctx context.Context, tx pgx.Tx, orderID string) (stock.Rese
 
 func scanReservation(row pgx.Row, orderID string) (stock.Reservation, error) {
 	var (
-		lines  []lineJSON
 		status string
 		res    = stock.Reservation{OrderID: orderID}
 	)
-	if err := row.Scan(&lines, &status, &res.Reason); err != nil {
+	if err := row.Scan(&res.Lines, &status, &res.Reason); err != nil {
 		return stock.Reservation{}, err
 	}
 	res.Status = stock.ReservationStatus(status)
-	for _, l := range lines {
-		res.Lines = append(res.Lines, stock.Line(l))
+	if len(res.Lines) == 0 {
+		res.Lines = nil
 	}
 	return res, nil
 }

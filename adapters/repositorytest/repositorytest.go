@@ -436,7 +436,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		setLevel(t, repo, a, 5, 0)
 		setLevel(t, repo, b, 4, 1)
 		id := uniqueID("order")
-		lines := []stock.Line{{SKU: b, Quantity: 3}, {SKU: a, Quantity: 2}}
+		lines := []order.Line{{SKU: b, Quantity: 3}, {SKU: a, Quantity: 2}}
 		reserve(t, repo, id, lines, stock.ReservationHeld)
 		assertLevel(t, repo, a, 5, 2)
 		assertLevel(t, repo, b, 4, 4)
@@ -444,9 +444,9 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		assertReservation(t, repo, id, want)
 
 		failed := uniqueID("order")
-		reserve(t, repo, failed, []stock.Line{{SKU: a, Quantity: 4}}, stock.ReservationFailed)
+		reserve(t, repo, failed, []order.Line{{SKU: a, Quantity: 4}}, stock.ReservationFailed)
 		r := readReservation(t, repo, failed, nil)
-		if r.Status != stock.ReservationFailed || r.Reason == "" || r.OrderID != failed || !slices.Equal(r.Lines, []stock.Line{{SKU: a, Quantity: 4}}) {
+		if r.Status != stock.ReservationFailed || r.Reason == "" || r.OrderID != failed || !slices.Equal(r.Lines, []order.Line{{SKU: a, Quantity: 4}}) {
 			t.Fatalf("failed reservation stored as %+v", r)
 		}
 		assertLevel(t, repo, a, 5, 2)
@@ -459,7 +459,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		setLevel(t, repo, b, 5, 0)
 		setLevel(t, repo, c, 9, 0)
 		id := uniqueID("order")
-		reserve(t, repo, id, []stock.Line{{SKU: a, Quantity: 2}, {SKU: b, Quantity: 1}}, stock.ReservationHeld)
+		reserve(t, repo, id, []order.Line{{SKU: a, Quantity: 2}, {SKU: b, Quantity: 1}}, stock.ReservationHeld)
 		// The release names no SKU (or another one): the stored lines say what to load.
 		for _, skus := range [][]string{nil, {c}} {
 			err := repo.UpdateReservation(t.Context(), id, skus, func(r *stock.Reservation, ls stock.Levels) error {
@@ -488,7 +488,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		}
 		assertLevel(t, repo, a, 5, 0)
 		assertLevel(t, repo, b, 5, 0)
-		assertReservation(t, repo, id, stock.Reservation{OrderID: id, Lines: []stock.Line{{SKU: a, Quantity: 2}, {SKU: b, Quantity: 1}}, Status: stock.ReservationReleased})
+		assertReservation(t, repo, id, stock.Reservation{OrderID: id, Lines: []order.Line{{SKU: a, Quantity: 2}, {SKU: b, Quantity: 1}}, Status: stock.ReservationReleased})
 	})
 
 	run(t, "a tombstone round-trips", func(t *testing.T) {
@@ -513,7 +513,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		setLevel(t, repo, a, 6, 1)
 		id := uniqueID("order")
 		err := repo.UpdateReservation(t.Context(), id, []string{a, b}, func(r *stock.Reservation, ls stock.Levels) error {
-			if _, err := r.Reserve(id, []stock.Line{{SKU: a, Quantity: 2}}, ls); err != nil {
+			if _, err := r.Reserve(id, []order.Line{{SKU: a, Quantity: 2}}, ls); err != nil {
 				t.Fatal(err)
 			}
 			if l := ls[b]; l != nil {
@@ -531,7 +531,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		}
 
 		// Also when a reservation was already stored.
-		reserve(t, repo, id, []stock.Line{{SKU: a, Quantity: 1}}, stock.ReservationHeld)
+		reserve(t, repo, id, []order.Line{{SKU: a, Quantity: 1}}, stock.ReservationHeld)
 		err = repo.UpdateReservation(t.Context(), id, nil, func(r *stock.Reservation, ls stock.Levels) error {
 			r.Release(id, ls)
 			return errRefused
@@ -540,7 +540,7 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 			t.Fatalf("UpdateReservation = %v, want the update's error", err)
 		}
 		assertLevel(t, repo, a, 6, 2)
-		assertReservation(t, repo, id, stock.Reservation{OrderID: id, Lines: []stock.Line{{SKU: a, Quantity: 1}}, Status: stock.ReservationHeld})
+		assertReservation(t, repo, id, stock.Reservation{OrderID: id, Lines: []order.Line{{SKU: a, Quantity: 1}}, Status: stock.ReservationHeld})
 	})
 
 	run(t, "concurrent reservations on overlapping skus never oversell", func(t *testing.T) {
@@ -552,10 +552,10 @@ func StockRepository(t *testing.T, newRepo func(t *testing.T) stock.Repository) 
 		}
 		// Order i wants one of two SKUs and, every other order, 2 of the third: demand well
 		// above supply on every SKU, in every lock order.
-		linesOf := func(i int) []stock.Line {
-			ls := []stock.Line{{SKU: skus[i%3], Quantity: 1}, {SKU: skus[(i+1)%3], Quantity: 1}}
+		linesOf := func(i int) []order.Line {
+			ls := []order.Line{{SKU: skus[i%3], Quantity: 1}, {SKU: skus[(i+1)%3], Quantity: 1}}
 			if i%2 == 0 {
-				ls = append(ls, stock.Line{SKU: skus[(i+2)%3], Quantity: 2})
+				ls = append(ls, order.Line{SKU: skus[(i+2)%3], Quantity: 2})
 			}
 			rand.Shuffle(len(ls), func(a, b int) { ls[a], ls[b] = ls[b], ls[a] })
 			return ls
@@ -635,7 +635,7 @@ func assertLevel(t *testing.T, repo stock.Repository, sku string, onHand, reserv
 	}
 }
 
-func reserve(t *testing.T, repo stock.Repository, id string, lines []stock.Line, want stock.ReservationStatus) {
+func reserve(t *testing.T, repo stock.Repository, id string, lines []order.Line, want stock.ReservationStatus) {
 	t.Helper()
 	var got stock.ReservationStatus
 	err := repo.UpdateReservation(t.Context(), id, stock.SKUs(lines), func(r *stock.Reservation, ls stock.Levels) error {
@@ -953,7 +953,7 @@ func placedView(id string, i int) query.OrderView {
 	return query.OrderView{
 		ID:         id,
 		CustomerID: fmt.Sprint("customer-", i),
-		Items:      []order.Item{{SKU: "sku-b", Quantity: 2}, {SKU: "sku-a", Quantity: 1000}},
+		Items:      []order.Line{{SKU: "sku-b", Quantity: 2}, {SKU: "sku-a", Quantity: 1000}},
 		Status:     order.StatusPending,
 		Version:    1,
 		CreatedAt:  at(i),

@@ -60,7 +60,7 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-var placeO1 = command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
+var placeO1 = command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
 
 func (h *harness) place(t *testing.T, cmd command.PlaceOrder) {
 	t.Helper()

@@ -71,7 +71,7 @@ func TestPublishedEventWireFields(t *testing.T) {
 // foreign or broken producer that fails is rejected where it arrives.
 func TestMessagesValidate(t *testing.T) {
 	t.Parallel()
-	items := []order.Item{{SKU: "A", Quantity: 1}}
+	items := []order.Line{{SKU: "A", Quantity: 1}}
 	hdr := order.Header{OrderID: "o-1", Version: 1, OccurredAt: t0}
 	long := string(make([]byte, 2000))
 	tests := []struct {
@@ -82,7 +82,7 @@ func TestMessagesValidate(t *testing.T) {
 		{"PlaceOrder", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: items}, true},
 		{"PlaceOrder without order ID", command.PlaceOrder{CustomerID: "c", Items: items}, false},
 		{"PlaceOrder without items", command.PlaceOrder{OrderID: "o-1", CustomerID: "c"}, false},
-		{"PlaceOrder with a zero quantity", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: []order.Item{{SKU: "A"}}}, false},
+		{"PlaceOrder with a zero quantity", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: []order.Line{{SKU: "A"}}}, false},
 		{"ConfirmOrder", command.ConfirmOrder{OrderID: "o-1"}, true},
 		{"ConfirmOrder without order ID", command.ConfirmOrder{}, false},
 		{"RejectOrder without order ID", command.RejectOrder{Reason: "r"}, false},
@@ -107,7 +107,7 @@ func TestMessagesValidate(t *testing.T) {
 		{"OrderCommandRefused without command", order.OrderCommandRefused{OrderID: "o-1"}, false},
 		{"StockLevelSet", stock.StockLevelSet{SKU: "A", OnHand: 3, Available: 3}, true},
 		{"StockLevelSet with negative stock", stock.StockLevelSet{SKU: "A", OnHand: -3}, false},
-		{"StockReserved", stock.StockReserved{OrderID: "o-1", Items: []stock.Item{{SKU: "A", Quantity: 1}}}, true},
+		{"StockReserved", stock.StockReserved{OrderID: "o-1", Items: []order.Line{{SKU: "A", Quantity: 1}}}, true},
 		{"StockReserved without items", stock.StockReserved{OrderID: "o-1"}, false},
 		{"StockReservationFailed without order ID", stock.StockReservationFailed{Reason: "r"}, false},
 		{"StockReleased of a tombstone", stock.StockReleased{OrderID: "o-1"}, true},

@@ -73,8 +73,8 @@ func TestPlaceOrderConflictingPlacementIsRefused(t *testing.T) {
 		cmd  command.PlaceOrder
 	}{
 		{"other customer", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-2", Items: placeO1.Items}},
-		{"other quantity", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Item{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 1}}}},
-		{"other items", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Item{{SKU: "A", Quantity: 2}}}},
+		{"other quantity", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Line{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 1}}}},
+		{"other items", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Line{{SKU: "A", Quantity: 2}}}},
 		// An existing order is compared before validation: an invalid placement under its ID is
 		// refused, not a permanent error.
 		{"invalid items", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: nil}},
@@ -100,11 +100,11 @@ func TestPlaceOrderConflictingPlacementIsRefused(t *testing.T) {
 
 func TestPlaceOrderInvalidIsPermanent(t *testing.T) {
 	t.Parallel()
-	many := make([]order.Item, order.MaxLines+1)
+	many := make([]order.Line, order.MaxLines+1)
 	for i := range many {
-		many[i] = order.Item{SKU: fmt.Sprint("s", i), Quantity: 1}
+		many[i] = order.Line{SKU: fmt.Sprint("s", i), Quantity: 1}
 	}
-	one := []order.Item{{SKU: "A", Quantity: 1}}
+	one := []order.Line{{SKU: "A", Quantity: 1}}
 	tests := []struct {
 		name string
 		cmd  command.PlaceOrder
@@ -115,9 +115,9 @@ func TestPlaceOrderInvalidIsPermanent(t *testing.T) {
 		{"no customer", command.PlaceOrder{OrderID: "o-1", Items: one}},
 		{"no items", command.PlaceOrder{OrderID: "o-1", CustomerID: "c"}},
 		{"too many items", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: many}},
-		{"zero quantity", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: []order.Item{{SKU: "A", Quantity: 0}}}},
-		{"quantity too big", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: []order.Item{{SKU: "A", Quantity: 1001}}}},
-		{"duplicate sku", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: []order.Item{{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 2}}}},
+		{"zero quantity", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: []order.Line{{SKU: "A", Quantity: 0}}}},
+		{"quantity too big", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: []order.Line{{SKU: "A", Quantity: 1001}}}},
+		{"duplicate sku", command.PlaceOrder{OrderID: "o-1", CustomerID: "c", Items: []order.Line{{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 2}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

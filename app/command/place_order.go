@@ -14,20 +14,20 @@ import (
 type PlaceOrder struct {
 	OrderID    string       `json:"order_id"`
 	CustomerID string       `json:"customer_id"`
-	Items      []order.Item `json:"items"`
+	Items      []order.Line `json:"items"`
 }
 
 func (PlaceOrder) MessageName() string    { return "orders.PlaceOrder.v1" }
 func (c PlaceOrder) PartitionKey() string { return c.OrderID }
 func (c PlaceOrder) Validate() error {
-	return errors.Join(order.ValidateID("order_id", c.OrderID), order.ValidateID("customer_id", c.CustomerID), order.ValidateLines(order.LinesFromItems(c.Items)))
+	return errors.Join(order.ValidateID("order_id", c.OrderID), order.ValidateID("customer_id", c.CustomerID), order.ValidateLines(c.Items))
 }
 
 // PlaceOrderHandler creates the order and announces it.
 type PlaceOrderHandler struct{ deps }
 
 func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) error {
-	lines := order.LinesFromItems(cmd.Items)
+	lines := cmd.Items
 	var announce []bus.Message
 	err := h.Orders.Update(ctx, cmd.OrderID, func(current *order.Order) (*order.Order, error) {
 		if current != nil {

@@ -14,13 +14,13 @@ import (
 // handled in order with that order's release.
 type ReserveStock struct {
 	OrderID string       `json:"order_id"`
-	Items   []order.Item `json:"items"`
+	Items   []order.Line `json:"items"`
 }
 
 func (ReserveStock) MessageName() string    { return "stock.ReserveStock.v1" }
 func (c ReserveStock) PartitionKey() string { return c.OrderID }
 func (c ReserveStock) Validate() error {
-	return errors.Join(order.ValidateID("order_id", c.OrderID), order.ValidateLines(order.LinesFromItems(c.Items)))
+	return errors.Join(order.ValidateID("order_id", c.OrderID), order.ValidateLines(c.Items))
 }
 
 type ReserveStockHandler struct{ deps }
@@ -28,9 +28,9 @@ type ReserveStockHandler struct{ deps }
 // Handle reserves once per order: a redelivery re-announces the stored outcome (held or
 // failed) without taking stock again.
 func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error {
-	lines := make([]stock.Line, len(cmd.Items))
+	lines := make([]order.Line, len(cmd.Items))
 	for i, it := range cmd.Items {
-		lines[i] = stock.Line{SKU: it.SKU, Quantity: it.Quantity}
+		lines[i] = order.Line{SKU: it.SKU, Quantity: it.Quantity}
 	}
 	var outcome bus.Message
 	err := h.Stock.UpdateReservation(ctx, cmd.OrderID, stock.SKUs(lines), func(r *stock.Reservation, levels stock.Levels) error {

@@ -13,9 +13,9 @@ import (
 	"github.com/example/orders-service/domain/stock"
 )
 
-var reserveO1 = command.ReserveStock{OrderID: "o-1", Items: []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
+var reserveO1 = command.ReserveStock{OrderID: "o-1", Items: []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
 
-var reservedO1 = stock.StockReserved{OrderID: "o-1", Items: []stock.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, OccurredAt: t0}
+var reservedO1 = stock.StockReserved{OrderID: "o-1", Items: []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, OccurredAt: t0}
 
 func TestSetStockLevel(t *testing.T) {
 	t.Parallel()
@@ -62,11 +62,11 @@ func TestSetStockLevelRedeliveredAfterReservation(t *testing.T) {
 	}
 
 	// Only the 3 units left can be reserved.
-	if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-2", Items: []order.Item{{SKU: "A", Quantity: 4}}}); err != nil {
+	if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-2", Items: []order.Line{{SKU: "A", Quantity: 4}}}); err != nil {
 		t.Fatal(err)
 	}
 	assertPublished(t, h.bus.Published(), stock.StockReservationFailed{OrderID: "o-2", Reason: "insufficient stock: A (requested 4, available 3)", OccurredAt: t0})
-	h.reserve(t, command.ReserveStock{OrderID: "o-3", Items: []order.Item{{SKU: "A", Quantity: 3}}})
+	h.reserve(t, command.ReserveStock{OrderID: "o-3", Items: []order.Line{{SKU: "A", Quantity: 3}}})
 	h.assertLevel(t, "A", 5, 5, 0)
 }
 
@@ -78,7 +78,7 @@ func TestSetStockLevelBelowReserved(t *testing.T) {
 	h.setStock(t, "A", 5)
 	h.setStock(t, "B", 5)
 	h.reserve(t, reserveO1) // 2 of A
-	h.reserve(t, command.ReserveStock{OrderID: "o-2", Items: []order.Item{{SKU: "A", Quantity: 3}}})
+	h.reserve(t, command.ReserveStock{OrderID: "o-2", Items: []order.Line{{SKU: "A", Quantity: 3}}})
 	h.assertLevel(t, "A", 5, 5, 0)
 
 	if err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 1}); err != nil {
@@ -87,7 +87,7 @@ func TestSetStockLevelBelowReserved(t *testing.T) {
 	assertPublished(t, h.bus.Published(), levelSet("A", 1, 5, 0))
 	h.assertLevel(t, "A", 1, 5, 0)
 
-	if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-3", Items: []order.Item{{SKU: "A", Quantity: 1}}}); err != nil {
+	if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-3", Items: []order.Line{{SKU: "A", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	assertPublished(t, h.bus.Published(), stock.StockReservationFailed{OrderID: "o-3", Reason: "insufficient stock: A (requested 1, available 0)", OccurredAt: t0})
@@ -99,7 +99,7 @@ func TestSetStockLevelBelowReserved(t *testing.T) {
 	// Releasing the rest makes the one unit counted available, no more.
 	h.release(t, "o-2")
 	h.assertLevel(t, "A", 1, 0, 1)
-	h.reserve(t, command.ReserveStock{OrderID: "o-4", Items: []order.Item{{SKU: "A", Quantity: 1}}})
+	h.reserve(t, command.ReserveStock{OrderID: "o-4", Items: []order.Line{{SKU: "A", Quantity: 1}}})
 	h.assertLevel(t, "A", 1, 1, 0)
 }
 
@@ -188,7 +188,7 @@ func TestReserveStock(t *testing.T) {
 
 func TestReserveStockInvalidIsPermanent(t *testing.T) {
 	t.Parallel()
-	tests := map[string][]order.Item{
+	tests := map[string][]order.Line{
 		"no items":       nil,
 		"zero quantity":  {{SKU: "A", Quantity: 0}},
 		"empty sku":      {{SKU: "", Quantity: 1}},
@@ -206,7 +206,7 @@ func TestReserveStockInvalidIsPermanent(t *testing.T) {
 			assertPublished(t, h.bus.Published())
 			h.assertLevel(t, "A", 5, 0, 5)
 			// Nothing was stored: a valid request for the same order still reserves.
-			if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-1", Items: []order.Item{{SKU: "A", Quantity: 1}}}); err != nil {
+			if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-1", Items: []order.Line{{SKU: "A", Quantity: 1}}}); err != nil {
 				t.Fatal(err)
 			}
 			h.assertLevel(t, "A", 5, 1, 4)
@@ -333,7 +333,7 @@ func TestReserveStockConcurrently(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			errs <- h.h.ReserveStock.Handle(context.Background(), command.ReserveStock{
-				OrderID: fmt.Sprint("o-", i), Items: []order.Item{{SKU: "A", Quantity: 1}},
+				OrderID: fmt.Sprint("o-", i), Items: []order.Line{{SKU: "A", Quantity: 1}},
 			})
 		})
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/example/orders-service/domain/order"
 )
 
-var items = []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+var items = []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
 
 func hdr(version int) order.Header {
 	return order.Header{OrderID: "o-1", Version: version, OccurredAt: t0.Add(time.Duration(version) * time.Minute)}

@@ -21,7 +21,7 @@ var errBusDown = bustest.ErrDown
 
 func TestPolicies(t *testing.T) {
 	t.Parallel()
-	items := []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+	items := []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
 	h := order.Header{OrderID: "o-1", Version: 1, OccurredAt: t0}
 	tests := []struct {
 		name   string

@@ -184,7 +184,7 @@ func (l *loopback) send(t *testing.T, cmd bus.Message) {
 // delivered twice, then replays the entire history, and checks nothing changed twice.
 func TestSaga(t *testing.T) {
 	t.Parallel()
-	place := command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
+	place := command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
 	type level struct{ onHand, reserved, available int }
 	tests := []struct {
 		name       string
@@ -297,7 +297,7 @@ func TestSaga(t *testing.T) {
 func TestRefusedCommandRecordedOnce(t *testing.T) {
 	t.Parallel()
 	l := newLoopback(t)
-	l.send(t, command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Item{{SKU: "A", Quantity: 2}}})
+	l.send(t, command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Line{{SKU: "A", Quantity: 2}}})
 	l.pump(t, 2) // no stock: rejected
 
 	ship := command.ShipOrder{OrderID: "o-1"}

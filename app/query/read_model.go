@@ -17,7 +17,7 @@ var ErrNotFound = errors.New("not found")
 type OrderView struct {
 	ID         string
 	CustomerID string
-	Items      []order.Item
+	Items      []order.Line
 	Status     order.Status
 	Reason     string
 	Version    int

@@ -22,7 +22,7 @@ func (h Header) Validate() error {
 }
 
 func (e OrderPlaced) Validate() error {
-	return errors.Join(e.Header.Validate(), ValidateID("customer_id", e.CustomerID), ValidateLines(LinesFromItems(e.Items)))
+	return errors.Join(e.Header.Validate(), ValidateID("customer_id", e.CustomerID), ValidateLines(e.Items))
 }
 
 func (e OrderRejected) Validate() error {

@@ -7,30 +7,6 @@ import "time"
 // new version. Every event carries the order's version after the change, which lets read
 // models drop stale or repeated events.
 
-// Item is a line as it travels in messages.
-type Item struct {
-	SKU      string `json:"sku"`
-	Quantity int    `json:"quantity"`
-}
-
-// ItemsFromLines converts domain lines to message items.
-func ItemsFromLines(lines []Line) []Item {
-	items := make([]Item, len(lines))
-	for i, l := range lines {
-		items[i] = Item{SKU: l.SKU, Quantity: l.Quantity}
-	}
-	return items
-}
-
-// LinesFromItems converts message items to domain lines.
-func LinesFromItems(items []Item) []Line {
-	lines := make([]Line, len(items))
-	for i, it := range items {
-		lines[i] = Line{SKU: it.SKU, Quantity: it.Quantity}
-	}
-	return lines
-}
-
 // Header is what every order event has.
 type Header struct {
 	OrderID    string    `json:"order_id"`
@@ -48,7 +24,7 @@ func header(o *Order) Header {
 type OrderPlaced struct {
 	Header
 	CustomerID string `json:"customer_id"`
-	Items      []Item `json:"items"`
+	Items      []Line `json:"items"`
 }
 
 func (OrderPlaced) MessageName() string { return "orders.OrderPlaced.v1" }
@@ -96,7 +72,7 @@ func (o *Order) Event() any {
 	h := header(o)
 	switch o.status {
 	case StatusPending:
-		return OrderPlaced{Header: h, CustomerID: o.customerID, Items: ItemsFromLines(o.lines)}
+		return OrderPlaced{Header: h, CustomerID: o.customerID, Items: o.lines}
 	case StatusConfirmed:
 		return OrderConfirmed{Header: h}
 	case StatusRejected:

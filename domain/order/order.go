@@ -56,10 +56,11 @@ func ParseStatus(s string) (Status, error) {
 	return "", fmt.Errorf("unknown order status %q", s)
 }
 
-// Line is one SKU and how many of it the customer wants.
+// Line is one SKU and how many of it the customer wants: the one item type of the service,
+// in the domain and on the wire (orders, reservations, read models).
 type Line struct {
-	SKU      string
-	Quantity int
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
 }
 
 // ErrInvalidOrder is wrapped by every validation error of a new order.

@@ -96,7 +96,7 @@ func TestNewValidation(t *testing.T) {
 	}{
 		{"minimal", "o", "c", lines(1), ""},
 		{"50 lines", "o", "c", lines(50), ""},
-		{"quantity 1 and 1000", "o", "c", []order.Line{{"A", 1}, {"B", 1000}}, ""},
+		{"quantity 1 and 1000", "o", "c", []order.Line{{SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 1000}}, ""},
 		{"id of 128 bytes", long, "c", lines(1), ""},
 		{"empty id", "", "c", lines(1), "order id is required"},
 		{"blank id", "   ", "c", lines(1), "order id is required"},
@@ -111,16 +111,16 @@ func TestNewValidation(t *testing.T) {
 		{"no lines", "o", "c", nil, "at least one item is required"},
 		{"empty lines", "o", "c", []order.Line{}, "at least one item is required"},
 		{"51 lines", "o", "c", lines(51), "51 items, at most 50 allowed"},
-		{"quantity 0", "o", "c", []order.Line{{"A", 0}}, "items[0].quantity 0 is outside 1..1000"},
-		{"negative quantity", "o", "c", []order.Line{{"A", 1}, {"B", -1}}, "items[1].quantity -1 is outside 1..1000"},
-		{"quantity 1001", "o", "c", []order.Line{{"A", 1001}}, "items[0].quantity 1001 is outside 1..1000"},
-		{"duplicate sku", "o", "c", []order.Line{{"A", 1}, {"B", 1}, {"A", 2}}, `items[2].sku "A" appears more than once`},
-		{"empty sku", "o", "c", []order.Line{{"", 1}}, "items[0].sku is required"},
-		{"sku with space", "o", "c", []order.Line{{"A B", 1}}, "items[0].sku contains spaces"},
+		{"quantity 0", "o", "c", []order.Line{{SKU: "A", Quantity: 0}}, "items[0].quantity 0 is outside 1..1000"},
+		{"negative quantity", "o", "c", []order.Line{{SKU: "A", Quantity: 1}, {SKU: "B", Quantity: -1}}, "items[1].quantity -1 is outside 1..1000"},
+		{"quantity 1001", "o", "c", []order.Line{{SKU: "A", Quantity: 1001}}, "items[0].quantity 1001 is outside 1..1000"},
+		{"duplicate sku", "o", "c", []order.Line{{SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 1}, {SKU: "A", Quantity: 2}}, `items[2].sku "A" appears more than once`},
+		{"empty sku", "o", "c", []order.Line{{SKU: "", Quantity: 1}}, "items[0].sku is required"},
+		{"sku with space", "o", "c", []order.Line{{SKU: "A B", Quantity: 1}}, "items[0].sku contains spaces"},
 		{"long sku", "o", "c", []order.Line{{long + "x", 1}}, "items[0].sku is longer than 128 bytes"},
-		{"sku of 128 bytes", "o", "c", []order.Line{{long, 1}}, ""},
-		{"sku outside the alphabet", "o", "c", []order.Line{{"a/b", 1}}, "items[0].sku must be letters, digits"},
-		{"sku of invalid UTF-8", "o", "c", []order.Line{{"a\xff", 1}}, "items[0].sku is not valid UTF-8"},
+		{"sku of 128 bytes", "o", "c", []order.Line{{SKU: long, Quantity: 1}}, ""},
+		{"sku outside the alphabet", "o", "c", []order.Line{{SKU: "a/b", Quantity: 1}}, "items[0].sku must be letters, digits"},
+		{"sku of invalid UTF-8", "o", "c", []order.Line{{SKU: "a\xff", Quantity: 1}}, "items[0].sku is not valid UTF-8"},
 		{"customer of invalid UTF-8", "o", "c\xfe", lines(1), "customer id is not valid UTF-8"},
 		{"id of invalid UTF-8", "\xef\xbf", "c", lines(1), "order id is not valid UTF-8"},
 	}
@@ -306,7 +306,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	snap := order.Snapshot{ID: "x", CustomerID: "c", Lines: []order.Line{{"A", 1}}, Status: order.StatusConfirmed, Reason: "r", Version: 7, CreatedAt: t0, UpdatedAt: t0.Add(time.Second)}
+	snap := order.Snapshot{ID: "x", CustomerID: "c", Lines: []order.Line{{SKU: "A", Quantity: 1}}, Status: order.StatusConfirmed, Reason: "r", Version: 7, CreatedAt: t0, UpdatedAt: t0.Add(time.Second)}
 	if got := order.FromSnapshot(snap).Snapshot(); !reflect.DeepEqual(got, snap) {
 		t.Fatalf("FromSnapshot(%+v).Snapshot() = %+v", snap, got)
 	}
@@ -314,7 +314,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 
 func TestEventPerStatus(t *testing.T) {
 	t.Parallel()
-	items := []order.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+	items := []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
 	for _, s := range allStatuses {
 		t.Run(string(s), func(t *testing.T) {
 			t.Parallel()
@@ -376,12 +376,12 @@ func TestSameAs(t *testing.T) {
 		lines []order.Line
 		want  bool
 	}{
-		{"same", "c-1", []order.Line{{"A", 2}, {"B", 1}}, true},
-		{"other customer", "c-2", []order.Line{{"A", 2}, {"B", 1}}, false},
-		{"other quantity", "c-1", []order.Line{{"A", 3}, {"B", 1}}, false},
-		{"fewer lines", "c-1", []order.Line{{"A", 2}}, false},
-		{"more lines", "c-1", []order.Line{{"A", 2}, {"B", 1}, {"C", 1}}, false},
-		{"other sku", "c-1", []order.Line{{"A", 2}, {"C", 1}}, false},
+		{"same", "c-1", []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, true},
+		{"other customer", "c-2", []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, false},
+		{"other quantity", "c-1", []order.Line{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 1}}, false},
+		{"fewer lines", "c-1", []order.Line{{SKU: "A", Quantity: 2}}, false},
+		{"more lines", "c-1", []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}, {SKU: "C", Quantity: 1}}, false},
+		{"other sku", "c-1", []order.Line{{SKU: "A", Quantity: 2}, {SKU: "C", Quantity: 1}}, false},
 	}
 	for _, tt := range tests {
 		if got := o.SameAs(tt.cust, tt.lines); got != tt.want {
@@ -411,12 +411,12 @@ func TestStatusHelpers(t *testing.T) {
 
 func TestItemsLinesRoundTrip(t *testing.T) {
 	t.Parallel()
-	ls := []order.Line{{"A", 1}, {"B", 1000}}
-	items := order.ItemsFromLines(ls)
-	if !reflect.DeepEqual(items, []order.Item{{SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 1000}}) {
+	ls := []order.Line{{SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 1000}}
+	items := ls
+	if !reflect.DeepEqual(items, []order.Line{{SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 1000}}) {
 		t.Fatalf("items %v", items)
 	}
-	if back := order.LinesFromItems(items); !reflect.DeepEqual(back, ls) {
+	if back := items; !reflect.DeepEqual(back, ls) {
 		t.Fatalf("lines %v", back)
 	}
 }

@@ -3,6 +3,8 @@ package stock
 import (
 	"errors"
 	"fmt"
+
+	"github.com/example/orders-service/domain/order"
 )
 
 // The checks a consumer applies to a stock event before acting on it: an event from a
@@ -39,12 +41,8 @@ func checkCount(what string, n int) error {
 	return nil
 }
 
-func validateItems(items []Item) error {
-	lines := make([]Line, len(items))
-	for i, it := range items {
-		lines[i] = Line{SKU: it.SKU, Quantity: it.Quantity}
-	}
-	if err := validateLines(lines); err != nil {
+func validateItems(items []order.Line) error {
+	if err := validateLines(items); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
 	return nil

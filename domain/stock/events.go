@@ -1,23 +1,13 @@
 package stock
 
-import "time"
+import (
+	"time"
+
+	"github.com/example/orders-service/domain/order"
+)
 
 // Stock events. Those caused by an order are keyed by the order ID so they stay in that
 // order's partition; a level change is keyed by its SKU.
-
-// Item is a reserved line as it travels in messages.
-type Item struct {
-	SKU      string `json:"sku"`
-	Quantity int    `json:"quantity"`
-}
-
-func items(lines []Line) []Item {
-	out := make([]Item, len(lines))
-	for i, l := range lines {
-		out[i] = Item{SKU: l.SKU, Quantity: l.Quantity}
-	}
-	return out
-}
 
 type StockLevelSet struct {
 	SKU        string    `json:"sku"`
@@ -31,9 +21,9 @@ func (StockLevelSet) MessageName() string    { return "stock.StockLevelSet.v1" }
 func (e StockLevelSet) PartitionKey() string { return e.SKU }
 
 type StockReserved struct {
-	OrderID    string    `json:"order_id"`
-	Items      []Item    `json:"items"`
-	OccurredAt time.Time `json:"occurred_at"`
+	OrderID    string       `json:"order_id"`
+	Items      []order.Line `json:"items"`
+	OccurredAt time.Time    `json:"occurred_at"`
 }
 
 func (StockReserved) MessageName() string    { return "stock.StockReserved.v1" }
@@ -49,18 +39,18 @@ func (StockReservationFailed) MessageName() string    { return "stock.StockReser
 func (e StockReservationFailed) PartitionKey() string { return e.OrderID }
 
 type StockReleased struct {
-	OrderID    string    `json:"order_id"`
-	Items      []Item    `json:"items"`
-	OccurredAt time.Time `json:"occurred_at"`
+	OrderID    string       `json:"order_id"`
+	Items      []order.Line `json:"items"`
+	OccurredAt time.Time    `json:"occurred_at"`
 }
 
 func (StockReleased) MessageName() string    { return "stock.StockReleased.v1" }
 func (e StockReleased) PartitionKey() string { return e.OrderID }
 
 type StockShipped struct {
-	OrderID    string    `json:"order_id"`
-	Items      []Item    `json:"items"`
-	OccurredAt time.Time `json:"occurred_at"`
+	OrderID    string       `json:"order_id"`
+	Items      []order.Line `json:"items"`
+	OccurredAt time.Time    `json:"occurred_at"`
 }
 
 func (StockShipped) MessageName() string    { return "stock.StockShipped.v1" }
@@ -75,13 +65,13 @@ func (r *Reservation) Event(now time.Time) any {
 	}
 	switch r.Status {
 	case ReservationHeld:
-		return StockReserved{OrderID: r.OrderID, Items: items(r.Lines), OccurredAt: now}
+		return StockReserved{OrderID: r.OrderID, Items: r.Lines, OccurredAt: now}
 	case ReservationFailed:
 		return StockReservationFailed{OrderID: r.OrderID, Reason: r.Reason, OccurredAt: now}
 	case ReservationReleased:
-		return StockReleased{OrderID: r.OrderID, Items: items(r.Lines), OccurredAt: now}
+		return StockReleased{OrderID: r.OrderID, Items: r.Lines, OccurredAt: now}
 	case ReservationShipped:
-		return StockShipped{OrderID: r.OrderID, Items: items(r.Lines), OccurredAt: now}
+		return StockShipped{OrderID: r.OrderID, Items: r.Lines, OccurredAt: now}
 	}
 	return nil
 }

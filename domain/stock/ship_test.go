@@ -3,12 +3,13 @@ package stock_test
 import (
 	"testing"
 
+	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
 )
 
 func TestShip(t *testing.T) {
 	t.Parallel()
-	lines := []stock.Line{{SKU: "A", Quantity: 2}}
+	lines := []order.Line{{SKU: "A", Quantity: 2}}
 	tests := []struct {
 		name       string
 		status     stock.ReservationStatus

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/example/orders-service/domain/order"
 )
 
 // MaxLevel bounds a stock level so sums of reservations cannot overflow.
@@ -45,12 +47,6 @@ func ValidateOnHand(quantity int) error {
 	return nil
 }
 
-// Line is a quantity of one SKU an order wants reserved.
-type Line struct {
-	SKU      string
-	Quantity int
-}
-
 // ReservationStatus is what happened to an order's request for stock.
 type ReservationStatus string
 
@@ -69,7 +65,7 @@ const (
 // that arrives before its reserve leaves a tombstone the reserve then respects.
 type Reservation struct {
 	OrderID string
-	Lines   []Line
+	Lines   []order.Line
 	Status  ReservationStatus
 	Reason  string
 }
@@ -96,7 +92,7 @@ const (
 )
 
 // Reserve takes all lines from the levels, or none when any SKU is short.
-func (r *Reservation) Reserve(orderID string, lines []Line, levels Levels) (Outcome, error) {
+func (r *Reservation) Reserve(orderID string, lines []order.Line, levels Levels) (Outcome, error) {
 	if r.Status != ReservationNone {
 		return Unchanged, nil
 	}
@@ -104,7 +100,7 @@ func (r *Reservation) Reserve(orderID string, lines []Line, levels Levels) (Outc
 		return Unchanged, err
 	}
 	r.OrderID = orderID
-	r.Lines = append([]Line(nil), lines...)
+	r.Lines = append([]order.Line(nil), lines...)
 	var short []string
 	for _, l := range lines {
 		lv := levels.level(l.SKU)
@@ -164,7 +160,7 @@ func (r *Reservation) Ship(levels Levels) Outcome {
 
 // SKUs lists the SKUs of lines, sorted, so storage can lock them in one global order and
 // concurrent reservations cannot deadlock.
-func SKUs(lines []Line) []string {
+func SKUs(lines []order.Line) []string {
 	skus := make([]string, 0, len(lines))
 	for _, l := range lines {
 		skus = append(skus, l.SKU)
@@ -173,7 +169,7 @@ func SKUs(lines []Line) []string {
 	return skus
 }
 
-func validateLines(lines []Line) error {
+func validateLines(lines []order.Line) error {
 	if len(lines) == 0 {
 		return errors.New("a reservation needs at least one line")
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
 )
 
@@ -95,7 +96,7 @@ func TestSetOnHandIsIdempotentAcrossReservations(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r stock.Reservation
-	if _, err := r.Reserve("o-1", []stock.Line{{"A", 2}}, ls); err != nil || r.Status != stock.ReservationHeld {
+	if _, err := r.Reserve("o-1", []order.Line{{SKU: "A", Quantity: 2}}, ls); err != nil || r.Status != stock.ReservationHeld {
 		t.Fatalf("Reserve = %v, status %q", err, r.Status)
 	}
 	if err := ls["A"].SetOnHand(5); err != nil {
@@ -111,7 +112,7 @@ func TestReserve(t *testing.T) {
 	tests := []struct {
 		name       string
 		levels     stock.Levels
-		lines      []stock.Line
+		lines      []order.Line
 		wantStatus stock.ReservationStatus
 		wantReason string
 		wantLevels map[string]stock.Level
@@ -119,7 +120,7 @@ func TestReserve(t *testing.T) {
 		{
 			name:       "all lines available",
 			levels:     levels(stock.Level{SKU: "A", OnHand: 5}, stock.Level{SKU: "B", OnHand: 3, Reserved: 1}),
-			lines:      []stock.Line{{"A", 5}, {"B", 2}},
+			lines:      []order.Line{{SKU: "A", Quantity: 5}, {SKU: "B", Quantity: 2}},
 			wantStatus: stock.ReservationHeld,
 			// Reserving holds units: on hand stays, reserved grows.
 			wantLevels: map[string]stock.Level{"A": {SKU: "A", OnHand: 5, Reserved: 5}, "B": {SKU: "B", OnHand: 3, Reserved: 3}},
@@ -127,7 +128,7 @@ func TestReserve(t *testing.T) {
 		{
 			name:       "one sku short takes nothing",
 			levels:     levels(stock.Level{SKU: "A", OnHand: 5}, stock.Level{SKU: "B", OnHand: 1}),
-			lines:      []stock.Line{{"A", 3}, {"B", 2}},
+			lines:      []order.Line{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 2}},
 			wantStatus: stock.ReservationFailed,
 			wantReason: "insufficient stock: B (requested 2, available 1)",
 			wantLevels: map[string]stock.Level{"A": {SKU: "A", OnHand: 5}, "B": {SKU: "B", OnHand: 1}},
@@ -135,7 +136,7 @@ func TestReserve(t *testing.T) {
 		{
 			name:       "reserved units are not available",
 			levels:     levels(stock.Level{SKU: "A", OnHand: 5, Reserved: 4}),
-			lines:      []stock.Line{{"A", 2}},
+			lines:      []order.Line{{SKU: "A", Quantity: 2}},
 			wantStatus: stock.ReservationFailed,
 			wantReason: "insufficient stock: A (requested 2, available 1)",
 			wantLevels: map[string]stock.Level{"A": {SKU: "A", OnHand: 5, Reserved: 4}},
@@ -143,7 +144,7 @@ func TestReserve(t *testing.T) {
 		{
 			name:       "a count below what is reserved has nothing available",
 			levels:     levels(stock.Level{SKU: "A", OnHand: 2, Reserved: 5}),
-			lines:      []stock.Line{{"A", 1}},
+			lines:      []order.Line{{SKU: "A", Quantity: 1}},
 			wantStatus: stock.ReservationFailed,
 			wantReason: "insufficient stock: A (requested 1, available 0)",
 			wantLevels: map[string]stock.Level{"A": {SKU: "A", OnHand: 2, Reserved: 5}},
@@ -151,7 +152,7 @@ func TestReserve(t *testing.T) {
 		{
 			name:       "every short sku is named",
 			levels:     levels(stock.Level{SKU: "A", OnHand: 1}, stock.Level{SKU: "B", OnHand: 4, Reserved: 3}, stock.Level{SKU: "C", OnHand: 9}),
-			lines:      []stock.Line{{"A", 2}, {"C", 1}, {"B", 3}},
+			lines:      []order.Line{{SKU: "A", Quantity: 2}, {SKU: "C", Quantity: 1}, {SKU: "B", Quantity: 3}},
 			wantStatus: stock.ReservationFailed,
 			wantReason: "insufficient stock: A (requested 2, available 1), B (requested 3, available 1)",
 			wantLevels: map[string]stock.Level{"A": {SKU: "A", OnHand: 1}, "B": {SKU: "B", OnHand: 4, Reserved: 3}, "C": {SKU: "C", OnHand: 9}},
@@ -159,7 +160,7 @@ func TestReserve(t *testing.T) {
 		{
 			name:       "sku never stocked counts as zero",
 			levels:     levels(stock.Level{SKU: "A", OnHand: 5}),
-			lines:      []stock.Line{{"A", 1}, {"Z", 1}},
+			lines:      []order.Line{{SKU: "A", Quantity: 1}, {SKU: "Z", Quantity: 1}},
 			wantStatus: stock.ReservationFailed,
 			wantReason: "insufficient stock: Z (requested 1, available 0)",
 			wantLevels: map[string]stock.Level{"A": {SKU: "A", OnHand: 5}, "Z": {SKU: "Z"}},
@@ -201,7 +202,7 @@ func TestReserveIsIdempotent(t *testing.T) {
 			t.Parallel()
 			ls := levels(stock.Level{SKU: "A", OnHand: first.avail})
 			var r stock.Reservation
-			if out, err := r.Reserve("o-1", []stock.Line{{"A", 2}}, ls); err != nil || out != stock.Changed {
+			if out, err := r.Reserve("o-1", []order.Line{{SKU: "A", Quantity: 2}}, ls); err != nil || out != stock.Changed {
 				t.Fatalf("first Reserve = %v, %v", out, err)
 			}
 			if r.Status != first.want {
@@ -209,7 +210,7 @@ func TestReserveIsIdempotent(t *testing.T) {
 			}
 			before, levelsBefore := r, snapshot(ls)
 			// Redelivered, or even a different request: the stored outcome stands.
-			for _, again := range [][]stock.Line{{{"A", 2}}, {{"A", 1}}, {{"A", 1}, {"B", 1}}} {
+			for _, again := range [][]order.Line{{{SKU: "A", Quantity: 2}}, {{SKU: "A", Quantity: 1}}, {{SKU: "A", Quantity: 1}, {SKU: "B", Quantity: 1}}} {
 				out, err := r.Reserve("o-1", again, ls)
 				if err != nil || out != stock.Unchanged {
 					t.Fatalf("second Reserve = %v, %v; want Unchanged, nil", out, err)
@@ -226,14 +227,14 @@ func TestReserveRejectsInvalidLines(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		lines []stock.Line
+		lines []order.Line
 		want  string
 	}{
 		{"no lines", nil, "at least one line"},
-		{"empty sku", []stock.Line{{"", 1}}, "invalid reservation line"},
-		{"zero quantity", []stock.Line{{"A", 0}}, "invalid reservation line"},
-		{"negative quantity", []stock.Line{{"A", -3}}, "invalid reservation line"},
-		{"duplicate sku", []stock.Line{{"A", 1}, {"A", 1}}, "appears twice"},
+		{"empty sku", []order.Line{{SKU: "", Quantity: 1}}, "invalid reservation line"},
+		{"zero quantity", []order.Line{{SKU: "A", Quantity: 0}}, "invalid reservation line"},
+		{"negative quantity", []order.Line{{SKU: "A", Quantity: -3}}, "invalid reservation line"},
+		{"duplicate sku", []order.Line{{SKU: "A", Quantity: 1}, {SKU: "A", Quantity: 1}}, "appears twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,7 +258,7 @@ func TestRelease(t *testing.T) {
 		t.Parallel()
 		ls := levels(stock.Level{SKU: "A", OnHand: 5}, stock.Level{SKU: "B", OnHand: 3})
 		var r stock.Reservation
-		if _, err := r.Reserve("o-1", []stock.Line{{"A", 2}, {"B", 3}}, ls); err != nil {
+		if _, err := r.Reserve("o-1", []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 3}}, ls); err != nil {
 			t.Fatal(err)
 		}
 		// Meanwhile the operator records a new count; the release frees only what was held.
@@ -283,7 +284,7 @@ func TestRelease(t *testing.T) {
 		if got := snapshot(ls); !reflect.DeepEqual(got, want) {
 			t.Fatalf("second release gave back again: %+v", got)
 		}
-		if out, err := r.Reserve("o-1", []stock.Line{{"A", 1}}, ls); err != nil || out != stock.Unchanged {
+		if out, err := r.Reserve("o-1", []order.Line{{SKU: "A", Quantity: 1}}, ls); err != nil || out != stock.Unchanged {
 			t.Fatalf("Reserve after release = %v, %v", out, err)
 		}
 		if got := snapshot(ls); !reflect.DeepEqual(got, want) {
@@ -294,7 +295,7 @@ func TestRelease(t *testing.T) {
 		t.Parallel()
 		ls := levels(stock.Level{SKU: "A", OnHand: 5})
 		var r stock.Reservation
-		if _, err := r.Reserve("o-1", []stock.Line{{"A", 4}}, ls); err != nil || r.Status != stock.ReservationHeld {
+		if _, err := r.Reserve("o-1", []order.Line{{SKU: "A", Quantity: 4}}, ls); err != nil || r.Status != stock.ReservationHeld {
 			t.Fatalf("Reserve = %v, status %q", err, r.Status)
 		}
 		if err := ls["A"].SetOnHand(2); err != nil {
@@ -304,7 +305,7 @@ func TestRelease(t *testing.T) {
 			t.Fatalf("level %+v available %d, want 2 on hand, 4 reserved, 0 available", *ls["A"], ls["A"].Available())
 		}
 		var other stock.Reservation
-		if _, err := other.Reserve("o-2", []stock.Line{{"A", 1}}, ls); err != nil || other.Status != stock.ReservationFailed {
+		if _, err := other.Reserve("o-2", []order.Line{{SKU: "A", Quantity: 1}}, ls); err != nil || other.Status != stock.ReservationFailed {
 			t.Fatalf("Reserve with nothing available = %v, status %q; want failed", err, other.Status)
 		}
 		if out := r.Release("o-1", ls); out != stock.Changed {
@@ -327,7 +328,7 @@ func TestRelease(t *testing.T) {
 		if ev := r.Event(t0); ev != nil {
 			t.Fatalf("tombstone announces %#v, want nothing", ev)
 		}
-		out, err := r.Reserve("o-1", []stock.Line{{"A", 2}}, ls)
+		out, err := r.Reserve("o-1", []order.Line{{SKU: "A", Quantity: 2}}, ls)
 		if err != nil || out != stock.Unchanged {
 			t.Fatalf("late Reserve = %v, %v; want Unchanged", out, err)
 		}
@@ -345,7 +346,7 @@ func TestRelease(t *testing.T) {
 		t.Parallel()
 		ls := levels(stock.Level{SKU: "A", OnHand: 5, Reserved: 4})
 		var r stock.Reservation
-		if _, err := r.Reserve("o-1", []stock.Line{{"A", 2}}, ls); err != nil {
+		if _, err := r.Reserve("o-1", []order.Line{{SKU: "A", Quantity: 2}}, ls); err != nil {
 			t.Fatal(err)
 		}
 		before := r
@@ -373,14 +374,14 @@ func TestNeverNegative(t *testing.T) {
 		id := fmt.Sprint("o-", i)
 		switch rng.IntN(5) {
 		case 0, 1:
-			var lines []stock.Line
+			var lines []order.Line
 			for _, s := range skus {
 				if rng.IntN(2) == 0 {
-					lines = append(lines, stock.Line{SKU: s, Quantity: 1 + rng.IntN(4)})
+					lines = append(lines, order.Line{SKU: s, Quantity: 1 + rng.IntN(4)})
 				}
 			}
 			if len(lines) == 0 {
-				lines = []stock.Line{{SKU: "A", Quantity: 1}}
+				lines = []order.Line{{SKU: "A", Quantity: 1}}
 			}
 			before := snapshot(ls)
 			wasNew := res[i].Status == stock.ReservationNone
@@ -425,8 +426,8 @@ func TestNeverNegative(t *testing.T) {
 
 func TestReservationEvent(t *testing.T) {
 	t.Parallel()
-	lines := []stock.Line{{"A", 2}, {"B", 1}}
-	items := []stock.Item{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+	lines := []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
+	items := []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
 	tests := []struct {
 		r    stock.Reservation
 		want any
@@ -471,7 +472,7 @@ func TestMessages(t *testing.T) {
 
 func TestSKUsSortedWithoutTouchingLines(t *testing.T) {
 	t.Parallel()
-	in := []stock.Line{{"C", 1}, {"A", 2}, {"B", 3}}
+	in := []order.Line{{SKU: "C", Quantity: 1}, {SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 3}}
 	if got := stock.SKUs(in); !reflect.DeepEqual(got, []string{"A", "B", "C"}) {
 		t.Fatalf("SKUs = %v", got)
 	}

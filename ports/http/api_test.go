@@ -94,7 +94,7 @@ func TestPlaceOrderAccepted(t *testing.T) {
 			if cmd.OrderID != acc.OrderID || cmd.CustomerID == "" || sent[0].correlationID != acc.CorrelationID {
 				t.Errorf("sent %+v with correlation %q; answered %+v", cmd, sent[0].correlationID, acc)
 			}
-			if lines := order.LinesFromItems(cmd.Items); fmt.Sprint(lines) != fmt.Sprint(tc.wantLines) {
+			if lines := cmd.Items; fmt.Sprint(lines) != fmt.Sprint(tc.wantLines) {
 				t.Errorf("lines %v, want %v", lines, tc.wantLines)
 			}
 		})
@@ -521,12 +521,12 @@ func TestGetOrder(t *testing.T) {
 	created := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	plain := query.OrderView{
 		ID: uuid.NewString(), CustomerID: "customer-1", Version: 2, Status: order.StatusConfirmed,
-		Items:     []order.Item{{SKU: "SKU-1", Quantity: 2}, {SKU: "SKU-2", Quantity: 1}},
+		Items:     []order.Line{{SKU: "SKU-1", Quantity: 2}, {SKU: "SKU-2", Quantity: 1}},
 		CreatedAt: created, UpdatedAt: created.Add(time.Second),
 	}
 	refused := query.OrderView{
 		ID: uuid.NewString(), CustomerID: "customer-2", Version: 3, Status: order.StatusCancelled, Reason: "changed my mind",
-		Items:     []order.Item{{SKU: "SKU-3", Quantity: 1}},
+		Items:     []order.Line{{SKU: "SKU-3", Quantity: 1}},
 		CreatedAt: created, UpdatedAt: created.Add(time.Minute),
 		Refusals: []query.Refusal{{Command: "orders.ShipOrder.v1", Reason: "cannot ship order: it is cancelled", At: created.Add(2 * time.Minute)}},
 	}
@@ -574,7 +574,7 @@ func TestListOrders(t *testing.T) {
 	for i, st := range statuses {
 		ids[i] = uuid.NewString()
 		v := query.OrderView{ID: ids[i], CustomerID: "c", Version: 1, Status: st,
-			Items: []order.Item{{SKU: "a", Quantity: 1}}, CreatedAt: now, UpdatedAt: now}
+			Items: []order.Line{{SKU: "a", Quantity: 1}}, CreatedAt: now, UpdatedAt: now}
 		if st == order.StatusRejected {
 			v.Reason = "out of stock"
 		}

@@ -40,7 +40,7 @@ func (s *Server) placeOrder(c echo.Context) error {
 		return err
 	}
 	wait := s.honouredWait(c.Request().Header)
-	cmd := command.PlaceOrder{OrderID: orderID, CustomerID: customerID, Items: order.ItemsFromLines(lines)}
+	cmd := command.PlaceOrder{OrderID: orderID, CustomerID: customerID, Items: lines}
 	if err := s.send(c, cmd, placeOrderRetry(c.Request().Header)); err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 
 // placedView is the view of an order placed with validOrder.
 func placedView(v query.OrderView) query.OrderView {
-	v.CustomerID, v.Items = "customer-1", []order.Item{{SKU: "SKU-1", Quantity: 2}, {SKU: "SKU-2", Quantity: 1}}
+	v.CustomerID, v.Items = "customer-1", []order.Line{{SKU: "SKU-1", Quantity: 2}, {SKU: "SKU-2", Quantity: 1}}
 	return v
 }
 

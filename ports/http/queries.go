@@ -15,7 +15,7 @@ import (
 type orderResponse struct {
 	ID         string            `json:"id"`
 	CustomerID string            `json:"customer_id"`
-	Items      []order.Item      `json:"items"`
+	Items      []order.Line      `json:"items"`
 	Status     order.Status      `json:"status"`
 	Reason     string            `json:"reason,omitempty"`
 	CreatedAt  time.Time         `json:"created_at"`
@@ -46,7 +46,7 @@ func toOrderResponse(v query.OrderView) orderResponse {
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 	}
 	if r.Items == nil {
-		r.Items = []order.Item{}
+		r.Items = []order.Line{}
 	}
 	for _, ref := range v.Refusals {
 		r.Refusals = append(r.Refusals, refusalResponse{Command: ref.Command, Reason: ref.Reason, At: ref.At})

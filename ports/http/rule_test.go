@@ -29,7 +29,7 @@ func TestBadRequestOrUnprocessable(t *testing.T) {
 		detail                   string // the detail must say this, if set
 		sent                     any    // for a 202, the command sent
 	}
-	placed := func(q int) any { return []order.Item{{SKU: "a", Quantity: q}} }
+	placed := func(q int) any { return []order.Line{{SKU: "a", Quantity: q}} }
 	place := func(name, body string, status int, field, detail string, sent any) tc {
 		return tc{"place: " + name, http.MethodPost, "/orders", body, status, field, detail, sent}
 	}

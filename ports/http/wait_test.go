@@ -16,7 +16,7 @@ var waitT0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 func pendingView(id string) query.OrderView {
 	return query.OrderView{ID: id, CustomerID: "c", Version: 1, Status: order.StatusPending,
-		Items: []order.Item{{SKU: "a", Quantity: 1}}, CreatedAt: waitT0, UpdatedAt: waitT0}
+		Items: []order.Line{{SKU: "a", Quantity: 1}}, CreatedAt: waitT0, UpdatedAt: waitT0}
 }
 
 func confirmedView(id string) query.OrderView {
