@@ -36,7 +36,7 @@ type layerRule struct {
 
 func under(rel, dir string) bool { return rel == dir || strings.HasPrefix(rel, dir+"/") }
 
-// dependencyRules is the dependency rule of DESIGN.md: domain <- app <- ports, adapters <-
+// dependencyRules is the dependency rule (README.md, Layout): domain <- app <- ports, adapters <-
 // service <- main. For one package and one dependency, the first rule that fails is reported.
 var dependencyRules = []layerRule{
 	{"domain", "domain must not import service/", func(rel string, in bool) bool { return !in || !under(rel, "service") }},
@@ -167,7 +167,7 @@ func listPackages(t *testing.T) (module string, pkgs []goPackage) {
 	return module, pkgs
 }
 
-// TestDependencyRule enforces the layering of DESIGN.md on the real tree.
+// TestDependencyRule enforces the layering on the real tree.
 func TestDependencyRule(t *testing.T) {
 	t.Parallel()
 	module, pkgs := listPackages(t)

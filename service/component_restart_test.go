@@ -106,7 +106,7 @@ func TestBrokerRestartMidStreamLosesAndDoublesNothing(t *testing.T) {
 	}
 	for _, id := range ids {
 		if !h.reaches(id, "confirmed", 30*time.Second) {
-			t.Fatalf("order %s accepted but not confirmed; its records: %s", id, describe(recordsWithKey(t, []string{addr}, h.svc.Topics().All(), id)))
+			t.Fatalf("order %s accepted but not confirmed; its records: %s", id, describe(recordsWithKey(t, []string{addr}, h.svc.TopicNames(), id)))
 		}
 	}
 	// No order doubled: every confirmed order reserved exactly one unit, listed once.

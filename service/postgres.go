@@ -12,9 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/example/orders-service/adapters/postgres"
-	"github.com/example/orders-service/app/query"
-	"github.com/example/orders-service/domain/order"
-	"github.com/example/orders-service/domain/stock"
+	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/ports/messaging"
 )
 
@@ -81,18 +79,15 @@ func (d *durable) closeRelays() error {
 	return errors.Join(errs...)
 }
 
-func (d *durable) orders() order.Repository              { return postgres.NewOrderRepository(d.pool) }
-func (d *durable) stock() stock.Repository               { return postgres.NewStockRepository(d.pool) }
-func (d *durable) readModel() query.OrderReadModel       { return postgres.NewOrderReadModel(d.pool) }
+// adapters is the PostgreSQL adapter set; it starts listening for changes of order views
+// (on a connection of its own), so long-polling readers wake up.
+func (d *durable) adapters(logger *slog.Logger) app.Adapters {
+	d.changes = postgres.StartOrderChangeListener(d.pool, logger)
+	return postgres.NewAdapters(d.pool, d.changes)
+}
+
 func (d *durable) ready(ctx context.Context) error       { return postgres.Ping(ctx, d.pool) }
 func (d *durable) unitOfWork() message.HandlerMiddleware { return postgres.UnitOfWork(d.pool) }
-
-// orderChanges starts listening for changes of order views (on a connection of its own),
-// so long-polling readers wake up; close stops it.
-func (d *durable) orderChanges(logger *slog.Logger) query.OrderChanges {
-	d.changes = postgres.StartOrderChangeListener(d.pool, logger)
-	return d.changes
-}
 
 // pruneInbox forgets old processed-message records every interval until ctx ends.
 func (d *durable) pruneInbox(ctx context.Context, every, olderThan time.Duration, logger *slog.Logger) {

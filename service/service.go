@@ -63,7 +63,7 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		}
 	}()
 
-	if err := s.connectKafka(ctx); err != nil {
+	if err := s.connectKafka(); err != nil {
 		return nil, err
 	}
 	client := kafka.Client{
@@ -79,16 +79,6 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 	if err != nil {
 		return nil, err
 	}
-	checks := []httpport.ReadinessCheck{
-		{Name: "kafka", Check: func(ctx context.Context) error { return s.admin.CheckTopics(ctx, s.topics.All()) }},
-	}
-	if s.durable != nil {
-		checks = append(checks,
-			httpport.ReadinessCheck{Name: "postgres", Check: s.durable.ready},
-			httpport.ReadinessCheck{Name: "outbox", Check: s.durable.relaysFlowing},
-		)
-	}
-
 	buses, err := messaging.NewBuses(busPublisher, s.topics, client.Logger)
 	if err != nil {
 		return nil, err
@@ -111,11 +101,23 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		PoisonLimits:    messaging.DefaultPoisonLimits(kafka.MaxMessageBytes),
 		PoisonBackoff:   messaging.PoisonBackoff{Initial: cfg.RetryInitialInterval, Max: poisonMaxBackoff},
 		WatermillLogger: client.Logger,
-	}, application, s.pub, client.NewSubscriber, s.logger)
+	}, application.Routes, s.pub, client.NewSubscriber, s.logger)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.provisionTopics(ctx); err != nil {
+		return nil, err
+	}
 
+	checks := []httpport.ReadinessCheck{
+		{Name: "kafka", Check: func(ctx context.Context) error { return s.admin.CheckTopics(ctx, s.router.Topics()) }},
+	}
+	if s.durable != nil {
+		checks = append(checks,
+			httpport.ReadinessCheck{Name: "postgres", Check: s.durable.ready},
+			httpport.ReadinessCheck{Name: "outbox", Check: s.durable.relaysFlowing},
+		)
+	}
 	checks = append(checks,
 		httpport.ReadinessCheck{Name: "router", Check: s.router.Ready},
 		httpport.ReadinessCheck{Name: "consumers", Check: s.router.Stalled},
@@ -155,13 +157,12 @@ func (s *Service) openState(ctx context.Context, opts Options, logger watermill.
 		if s.durable, err = openDurable(ctx, s.cfg, s.pub, s.logger, logger); err != nil {
 			return app.Adapters{}, nil, nil, err
 		}
-		adapters = app.Adapters{Orders: s.durable.orders(), Stock: s.durable.stock(), ReadModel: s.durable.readModel(), Changes: s.durable.orderChanges(s.logger)}
+		adapters = s.durable.adapters(s.logger)
 		busPublisher = s.durable.outbox(s.pub, logger)
 		unitOfWork = s.durable.unitOfWork()
 		s.logger.Info("state: PostgreSQL, with transactional outbox and inbox")
 	} else {
-		readModel := memory.NewOrderReadModel()
-		adapters = app.Adapters{Orders: memory.NewOrderRepository(), Stock: memory.NewStockRepository(), ReadModel: readModel, Changes: readModel}
+		adapters = memory.NewAdapters()
 		s.logger.Info("state: in-memory repositories and read model; they are empty at every start")
 	}
 	if opts.WrapOrders != nil {
@@ -170,9 +171,9 @@ func (s *Service) openState(ctx context.Context, opts Options, logger watermill.
 	return adapters, busPublisher, unitOfWork, nil
 }
 
-// connectKafka starts the embedded broker when no brokers are configured, then creates the
-// topics that are missing.
-func (s *Service) connectKafka(ctx context.Context) error {
+// connectKafka starts the embedded broker when no brokers are configured, and connects the
+// admin client.
+func (s *Service) connectKafka() error {
 	for _, b := range s.cfg.KafkaBrokers {
 		if b = strings.TrimSpace(b); b != "" {
 			s.brokers = append(s.brokers, b)
@@ -194,14 +195,19 @@ func (s *Service) connectKafka(ctx context.Context) error {
 	} else {
 		s.logger.Info("kafka: external cluster", "brokers", s.brokers)
 	}
-	settings := s.kafkaSettings()
-	admin, err := kafka.NewAdmin(s.brokers, settings)
+	admin, err := kafka.NewAdmin(s.brokers, s.kafkaSettings())
 	if err != nil {
 		return err
 	}
 	s.admin = admin
-	specs := make([]kafka.TopicSpec, 0, len(s.topics.All()))
-	for _, t := range s.topics.All() {
+	return nil
+}
+
+// provisionTopics creates the topics of the routing table that are missing.
+func (s *Service) provisionTopics(ctx context.Context) error {
+	topics := s.router.Topics()
+	specs := make([]kafka.TopicSpec, 0, len(topics))
+	for _, t := range topics {
 		specs = append(specs, kafka.TopicSpec{Name: t, Partitions: int32(s.cfg.KafkaPartitions), ReplicationFactor: int16(s.cfg.KafkaReplicationFactor)})
 	}
 	if err := s.admin.EnsureTopics(ctx, specs); err != nil {
@@ -220,8 +226,11 @@ func (s *Service) HTTPAddr() string { return s.listener.Addr().String() }
 // Brokers are the Kafka bootstrap addresses in use.
 func (s *Service) Brokers() []string { return s.brokers }
 
-// Topics are the topic names in use.
+// Topics names the topics in use.
 func (s *Service) Topics() messaging.Topics { return s.topics }
+
+// TopicNames lists every topic the service uses, from its routing table.
+func (s *Service) TopicNames() []string { return s.router.Topics() }
 
 // Run handles messages and HTTP requests until ctx ends, then shuts down within
 // SHUTDOWN_TIMEOUT: HTTP stops taking requests and finishes those in flight, the router
@@ -245,7 +254,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- s.http.Serve(httpport.WrapListener(s.listener)) }()
-	s.logger.Info("orders-service ready", "http", s.HTTPAddr(), "kafka", s.brokers, "topics", s.topics.All())
+	s.logger.Info("orders-service ready", "http", s.HTTPAddr(), "kafka", s.brokers, "topics", s.router.Topics())
 
 	var runErr error
 	select {

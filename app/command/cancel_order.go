@@ -17,9 +17,8 @@ func (CancelOrder) MessageName() string    { return "orders.CancelOrder.v1" }
 func (c CancelOrder) PartitionKey() string { return c.OrderID }
 func (c CancelOrder) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
-type CancelOrderHandler struct{ deps }
-
-func (h CancelOrderHandler) Handle(ctx context.Context, cmd CancelOrder) error {
+// CancelOrder cancels a pending or confirmed order.
+func (h Handlers) CancelOrder(ctx context.Context, cmd CancelOrder) error {
 	return h.transition(ctx, cmd, cmd.OrderID, order.StatusCancelled, func(o *order.Order, now time.Time) error {
 		return o.Cancel(cmd.Reason, now)
 	})

@@ -16,9 +16,8 @@ func (ConfirmOrder) MessageName() string    { return "orders.ConfirmOrder.v1" }
 func (c ConfirmOrder) PartitionKey() string { return c.OrderID }
 func (c ConfirmOrder) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
-type ConfirmOrderHandler struct{ deps }
-
-func (h ConfirmOrderHandler) Handle(ctx context.Context, cmd ConfirmOrder) error {
+// ConfirmOrder confirms a pending order; a stale step changes nothing.
+func (h Handlers) ConfirmOrder(ctx context.Context, cmd ConfirmOrder) error {
 	return h.sagaStep(ctx, cmd, cmd.OrderID, order.StatusConfirmed, func(o *order.Order, now time.Time) error {
 		return o.Confirm(now)
 	})

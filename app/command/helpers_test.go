@@ -1,12 +1,14 @@
 package command_test
 
 import (
+	"context"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/example/orders-service/adapters/memory"
+	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/bus"
 	"github.com/example/orders-service/app/bus/bustest"
 	"github.com/example/orders-service/app/command"
@@ -17,9 +19,6 @@ import (
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 var errBusDown = bustest.ErrDown
-
-// fakeBus records what is sent and published, and fails the next N calls when told to.
-type fakeBus = bustest.Recorder
 
 // clock is a settable test clock.
 type clock struct {
@@ -40,31 +39,42 @@ func (c *clock) Advance(d time.Duration) time.Time {
 	return c.now
 }
 
+// harness is the application over the in-memory adapters, whose commands are delivered
+// through its routing table; what the handlers publish stays on the bus for the test.
 type harness struct {
-	orders *memory.OrderRepository
-	stock  *memory.StockRepository
-	bus    *fakeBus
+	orders order.Repository
+	stock  stock.Repository
+	bus    *bustest.Bus
 	clock  *clock
-	h      command.Handlers
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{
-		orders: memory.NewOrderRepository(),
-		stock:  memory.NewStockRepository(),
-		bus:    &fakeBus{},
-		clock:  &clock{now: t0},
+	return newHarnessWith(t, func(*app.Adapters) {})
+}
+
+// newHarnessWith is newHarness with adapters changed by adjust, such as a failing repository.
+func newHarnessWith(t *testing.T, adjust func(*app.Adapters)) *harness {
+	t.Helper()
+	h := &harness{bus: &bustest.Bus{}, clock: &clock{now: t0}}
+	adapters := memory.NewAdapters()
+	adapters.Commands, adapters.Events, adapters.Clock = h.bus, h.bus, h.clock.Now
+	adjust(&adapters)
+	h.orders, h.stock = adapters.Orders, adapters.Stock
+	if err := h.bus.Route(app.New(adapters).Routes); err != nil {
+		t.Fatal(err)
 	}
-	h.h = command.NewHandlers(command.Deps{Orders: h.orders, Stock: h.stock, Events: h.bus, Clock: h.clock.Now})
 	return h
 }
+
+// handle delivers cmd through the routing table, as the messaging port would.
+func (h *harness) handle(ctx context.Context, cmd bus.Message) error { return h.bus.Handle(ctx, cmd) }
 
 var placeO1 = command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}}
 
 func (h *harness) place(t *testing.T, cmd command.PlaceOrder) {
 	t.Helper()
-	if err := h.h.PlaceOrder.Handle(t.Context(), cmd); err != nil {
+	if err := h.handle(t.Context(), cmd); err != nil {
 		t.Fatalf("PlaceOrder: %v", err)
 	}
 	h.bus.Published()
@@ -82,14 +92,14 @@ func (h *harness) orderIn(t *testing.T, s order.Status) {
 	switch s {
 	case order.StatusPending:
 	case order.StatusConfirmed:
-		err = h.h.ConfirmOrder.Handle(ctx, command.ConfirmOrder{OrderID: "o-1"})
+		err = h.handle(ctx, command.ConfirmOrder{OrderID: "o-1"})
 	case order.StatusRejected:
-		err = h.h.RejectOrder.Handle(ctx, command.RejectOrder{OrderID: "o-1", Reason: "no stock"})
+		err = h.handle(ctx, command.RejectOrder{OrderID: "o-1", Reason: "no stock"})
 	case order.StatusCancelled:
-		err = h.h.CancelOrder.Handle(ctx, command.CancelOrder{OrderID: "o-1", Reason: "changed my mind"})
+		err = h.handle(ctx, command.CancelOrder{OrderID: "o-1", Reason: "changed my mind"})
 	case order.StatusShipped:
-		if err = h.h.ConfirmOrder.Handle(ctx, command.ConfirmOrder{OrderID: "o-1"}); err == nil {
-			err = h.h.ShipOrder.Handle(ctx, command.ShipOrder{OrderID: "o-1"})
+		if err = h.handle(ctx, command.ConfirmOrder{OrderID: "o-1"}); err == nil {
+			err = h.handle(ctx, command.ShipOrder{OrderID: "o-1"})
 		}
 	}
 	if err != nil {
@@ -112,7 +122,7 @@ func (h *harness) order(t *testing.T, id string) *order.Order {
 
 func (h *harness) setStock(t *testing.T, sku string, qty int) {
 	t.Helper()
-	if err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: sku, Quantity: qty}); err != nil {
+	if err := h.handle(t.Context(), command.SetStockLevel{SKU: sku, Quantity: qty}); err != nil {
 		t.Fatalf("SetStockLevel: %v", err)
 	}
 	h.bus.Published()
@@ -121,7 +131,7 @@ func (h *harness) setStock(t *testing.T, sku string, qty int) {
 // reserve handles cmd, which must hold its stock, and forgets what it published.
 func (h *harness) reserve(t *testing.T, cmd command.ReserveStock) {
 	t.Helper()
-	if err := h.h.ReserveStock.Handle(t.Context(), cmd); err != nil {
+	if err := h.handle(t.Context(), cmd); err != nil {
 		t.Fatalf("ReserveStock: %v", err)
 	}
 	if _, ok := only(t, h.bus.Published()).(stock.StockReserved); !ok {
@@ -132,7 +142,7 @@ func (h *harness) reserve(t *testing.T, cmd command.ReserveStock) {
 // release handles ReleaseStock for orderID, which must release a held reservation.
 func (h *harness) release(t *testing.T, orderID string) {
 	t.Helper()
-	if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: orderID}); err != nil {
+	if err := h.handle(t.Context(), command.ReleaseStock{OrderID: orderID}); err != nil {
 		t.Fatalf("ReleaseStock: %v", err)
 	}
 	if _, ok := only(t, h.bus.Published()).(stock.StockReleased); !ok {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/bus"
 	"github.com/example/orders-service/app/command"
 	"github.com/example/orders-service/domain/order"
@@ -16,7 +17,7 @@ import (
 func TestPlaceOrder(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	if err := h.h.PlaceOrder.Handle(t.Context(), placeO1); err != nil {
+	if err := h.handle(t.Context(), placeO1); err != nil {
 		t.Fatalf("PlaceOrder: %v", err)
 	}
 	want := order.OrderPlaced{
@@ -54,7 +55,7 @@ func TestPlaceOrderRedelivered(t *testing.T) {
 			before := h.order(t, "o-1").Snapshot()
 			h.clock.Advance(time.Hour)
 			for range 2 {
-				if err := h.h.PlaceOrder.Handle(t.Context(), placeO1); err != nil {
+				if err := h.handle(t.Context(), placeO1); err != nil {
 					t.Fatalf("redelivered PlaceOrder: %v", err)
 				}
 				assertPublished(t, h.bus.Published(), tt.want...)
@@ -75,9 +76,6 @@ func TestPlaceOrderConflictingPlacementIsRefused(t *testing.T) {
 		{"other customer", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-2", Items: placeO1.Items}},
 		{"other quantity", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Line{{SKU: "A", Quantity: 3}, {SKU: "B", Quantity: 1}}}},
 		{"other items", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: []order.Line{{SKU: "A", Quantity: 2}}}},
-		// An existing order is compared before validation: an invalid placement under its ID is
-		// refused, not a permanent error.
-		{"invalid items", command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: nil}},
 	}
 	for _, st := range []order.Status{order.StatusPending, order.StatusShipped} {
 		for _, tt := range tests {
@@ -86,7 +84,7 @@ func TestPlaceOrderConflictingPlacementIsRefused(t *testing.T) {
 				h := newHarness(t)
 				h.orderIn(t, st)
 				before := h.order(t, "o-1").Snapshot()
-				if err := h.h.PlaceOrder.Handle(deliveryOf(t, "msg-place-2"), tt.cmd); err != nil {
+				if err := h.handle(deliveryOf(t, "msg-place-2"), tt.cmd); err != nil {
 					t.Fatalf("conflicting PlaceOrder returned %v, want nil (a refusal is an outcome)", err)
 				}
 				assertPublished(t, h.bus.Published(), refused(tt.cmd, "msg-place-2", "o-1", "order ID already used for a different order"))
@@ -95,6 +93,23 @@ func TestPlaceOrderConflictingPlacementIsRefused(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// An invalid placement is rejected where it arrives, before its handler looks for the order:
+// a permanent failure whether or not an order has its ID, and the order stays as it was.
+func TestPlaceOrderInvalidUnderAnExistingIDIsPermanent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.orderIn(t, order.StatusPending)
+	before := h.order(t, "o-1").Snapshot()
+	err := h.handle(t.Context(), command.PlaceOrder{OrderID: "o-1", CustomerID: "c-1", Items: nil})
+	if !errors.Is(err, bus.ErrPermanent) || !errors.Is(err, order.ErrInvalidOrder) {
+		t.Fatalf("PlaceOrder = %v, want a permanent ErrInvalidOrder", err)
+	}
+	assertPublished(t, h.bus.Published())
+	if after := h.order(t, "o-1").Snapshot(); after.Version != before.Version {
+		t.Fatalf("invalid placement changed the order: %+v", after)
 	}
 }
 
@@ -123,7 +138,7 @@ func TestPlaceOrderInvalidIsPermanent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
-			err := h.h.PlaceOrder.Handle(t.Context(), tt.cmd)
+			err := h.handle(t.Context(), tt.cmd)
 			if !errors.Is(err, bus.ErrPermanent) || !errors.Is(err, order.ErrInvalidOrder) {
 				t.Fatalf("PlaceOrder = %v, want a permanent ErrInvalidOrder", err)
 			}
@@ -140,7 +155,7 @@ func TestPlaceOrderPublishFailsThenRetried(t *testing.T) {
 	h := newHarness(t)
 	h.bus.FailPublish(2)
 	for attempt := range 2 {
-		err := h.h.PlaceOrder.Handle(t.Context(), placeO1)
+		err := h.handle(t.Context(), placeO1)
 		if !errors.Is(err, errBusDown) || errors.Is(err, bus.ErrPermanent) {
 			t.Fatalf("attempt %d: PlaceOrder = %v, want the retryable bus error", attempt, err)
 		}
@@ -150,7 +165,7 @@ func TestPlaceOrderPublishFailsThenRetried(t *testing.T) {
 		}
 	}
 	h.clock.Advance(time.Minute) // the retry announces the order as it was saved
-	if err := h.h.PlaceOrder.Handle(t.Context(), placeO1); err != nil {
+	if err := h.handle(t.Context(), placeO1); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	assertPublished(t, h.bus.Published(), order.OrderPlaced{
@@ -165,38 +180,25 @@ type orderCommand struct {
 	target order.Status
 	// saga steps (confirm, reject) that find the order moved on are stale: they change and
 	// announce nothing, where a person's command is visibly refused.
-	saga   bool
-	handle func(command.Handlers, context.Context) error
-	event  func(order.Header) bus.Message
+	saga  bool
+	event func(order.Header) bus.Message
 }
 
 var orderCommands = []orderCommand{
 	{
 		"confirm", command.ConfirmOrder{OrderID: "o-1"}, order.StatusConfirmed, true,
-		func(hs command.Handlers, ctx context.Context) error {
-			return hs.ConfirmOrder.Handle(ctx, command.ConfirmOrder{OrderID: "o-1"})
-		},
 		func(h order.Header) bus.Message { return order.OrderConfirmed{Header: h} },
 	},
 	{
 		"reject", command.RejectOrder{OrderID: "o-1", Reason: "insufficient stock"}, order.StatusRejected, true,
-		func(hs command.Handlers, ctx context.Context) error {
-			return hs.RejectOrder.Handle(ctx, command.RejectOrder{OrderID: "o-1", Reason: "insufficient stock"})
-		},
 		func(h order.Header) bus.Message { return order.OrderRejected{Header: h, Reason: "insufficient stock"} },
 	},
 	{
 		"cancel", command.CancelOrder{OrderID: "o-1", Reason: "by customer"}, order.StatusCancelled, false,
-		func(hs command.Handlers, ctx context.Context) error {
-			return hs.CancelOrder.Handle(ctx, command.CancelOrder{OrderID: "o-1", Reason: "by customer"})
-		},
 		func(h order.Header) bus.Message { return order.OrderCancelled{Header: h, Reason: "by customer"} },
 	},
 	{
 		"ship", command.ShipOrder{OrderID: "o-1"}, order.StatusShipped, false,
-		func(hs command.Handlers, ctx context.Context) error {
-			return hs.ShipOrder.Handle(ctx, command.ShipOrder{OrderID: "o-1"})
-		},
 		func(h order.Header) bus.Message { return order.OrderShipped{Header: h} },
 	},
 }
@@ -255,7 +257,7 @@ func TestOrderCommands(t *testing.T) {
 				// Both deliveries are of the same message: a refusal names it, so the read
 				// model records it once.
 				for i, want := range [][]bus.Message{first, again} {
-					if err := c.handle(h.h, deliveryOf(t, "msg-1")); err != nil {
+					if err := h.handle(deliveryOf(t, "msg-1"), c.cmd); err != nil {
 						t.Fatalf("delivery %d returned %v, want nil", i+1, err)
 					}
 					assertPublished(t, h.bus.Published(), want...)
@@ -301,7 +303,7 @@ func TestOrderCommandPublishFailsThenRetried(t *testing.T) {
 			saved := h.clock.Advance(time.Minute)
 			v := h.order(t, "o-1").Version()
 			h.bus.FailPublish(1)
-			err := c.handle(h.h, t.Context())
+			err := h.handle(t.Context(), c.cmd)
 			if !errors.Is(err, errBusDown) || errors.Is(err, bus.ErrPermanent) {
 				t.Fatalf("%s = %v, want the retryable bus error", c.name, err)
 			}
@@ -309,7 +311,7 @@ func TestOrderCommandPublishFailsThenRetried(t *testing.T) {
 				t.Fatalf("state not saved before publishing: %+v", o.Snapshot())
 			}
 			h.clock.Advance(time.Minute)
-			if err := c.handle(h.h, t.Context()); err != nil {
+			if err := h.handle(t.Context(), c.cmd); err != nil {
 				t.Fatalf("retry: %v", err)
 			}
 			assertPublished(t, h.bus.Published(), c.event(order.Header{OrderID: "o-1", Version: v + 1, OccurredAt: saved}))
@@ -324,7 +326,7 @@ func TestCommandReasons(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.orderIn(t, order.StatusPending)
-	if err := h.h.CancelOrder.Handle(t.Context(), command.CancelOrder{OrderID: "o-1"}); err != nil {
+	if err := h.handle(t.Context(), command.CancelOrder{OrderID: "o-1"}); err != nil {
 		t.Fatal(err)
 	}
 	if o := h.order(t, "o-1"); o.Reason() != "cancelled by request" {
@@ -344,13 +346,12 @@ func (f failingOrders) Get(context.Context, string) (*order.Order, error) { retu
 func TestOrderCommandsStorageDown(t *testing.T) {
 	t.Parallel()
 	errDown := errors.New("storage down")
-	b := &fakeBus{}
-	hs := command.NewHandlers(command.Deps{Orders: failingOrders{errDown}, Events: b})
+	h := newHarnessWith(t, func(a *app.Adapters) { a.Orders = failingOrders{errDown} })
 	handles := map[string]func() error{
-		"place": func() error { return hs.PlaceOrder.Handle(t.Context(), placeO1) },
+		"place": func() error { return h.handle(t.Context(), placeO1) },
 	}
 	for _, c := range orderCommands {
-		handles[c.name] = func() error { return c.handle(hs, t.Context()) }
+		handles[c.name] = func() error { return h.handle(t.Context(), c.cmd) }
 	}
 	for name, handle := range handles {
 		err := handle()
@@ -358,5 +359,5 @@ func TestOrderCommandsStorageDown(t *testing.T) {
 			t.Errorf("%s = %v, want the retryable storage error", name, err)
 		}
 	}
-	assertPublished(t, b.Published())
+	assertPublished(t, h.bus.Published())
 }

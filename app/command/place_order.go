@@ -23,10 +23,8 @@ func (c PlaceOrder) Validate() error {
 	return errors.Join(order.ValidateID("order_id", c.OrderID), order.ValidateID("customer_id", c.CustomerID), order.ValidateLines(c.Items))
 }
 
-// PlaceOrderHandler creates the order and announces it.
-type PlaceOrderHandler struct{ deps }
-
-func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) error {
+// PlaceOrder creates the order and announces it.
+func (h Handlers) PlaceOrder(ctx context.Context, cmd PlaceOrder) error {
 	lines := cmd.Items
 	var announce []bus.Message
 	err := h.Orders.Update(ctx, cmd.OrderID, func(current *order.Order) (*order.Order, error) {
@@ -38,7 +36,7 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) error {
 		if err != nil {
 			return nil, err
 		}
-		announce = []bus.Message{o.Event().(bus.Message)}
+		announce = []bus.Message{o.StatusEvent()}
 		return o, nil
 	})
 	if errors.Is(err, order.ErrInvalidOrder) {
@@ -55,12 +53,12 @@ func (h PlaceOrderHandler) Handle(ctx context.Context, cmd PlaceOrder) error {
 // placement redelivered while the order is still pending re-announces OrderPlaced, since
 // the first attempt may have saved the order and failed to publish; later it is stale and
 // changes nothing. A different placement under the same ID is refused, visibly.
-func (h PlaceOrderHandler) repeatedPlacement(ctx context.Context, current *order.Order, cmd PlaceOrder, lines []order.Line) []bus.Message {
+func (h Handlers) repeatedPlacement(ctx context.Context, current *order.Order, cmd PlaceOrder, lines []order.Line) []bus.Message {
 	if !current.SameAs(cmd.CustomerID, lines) {
 		return []bus.Message{h.refusal(ctx, cmd, cmd.OrderID, "order ID already used for a different order")}
 	}
 	if current.Status() == order.StatusPending {
-		return []bus.Message{current.Event().(bus.Message)}
+		return []bus.Message{current.StatusEvent()}
 	}
 	return nil
 }

@@ -17,9 +17,8 @@ func (RejectOrder) MessageName() string    { return "orders.RejectOrder.v1" }
 func (c RejectOrder) PartitionKey() string { return c.OrderID }
 func (c RejectOrder) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
-type RejectOrderHandler struct{ deps }
-
-func (h RejectOrderHandler) Handle(ctx context.Context, cmd RejectOrder) error {
+// RejectOrder rejects a pending order; a stale step changes nothing.
+func (h Handlers) RejectOrder(ctx context.Context, cmd RejectOrder) error {
 	return h.sagaStep(ctx, cmd, cmd.OrderID, order.StatusRejected, func(o *order.Order, now time.Time) error {
 		return o.Reject(cmd.Reason, now)
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/example/orders-service/app/bus"
 	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
 )
@@ -18,16 +17,14 @@ func (ReleaseStock) MessageName() string    { return "stock.ReleaseStock.v1" }
 func (c ReleaseStock) PartitionKey() string { return c.OrderID }
 func (c ReleaseStock) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
-type ReleaseStockHandler struct{ deps }
-
-// Handle releases once per order. Arriving before the reserve, it leaves a tombstone so the
+// ReleaseStock releases once per order. Arriving before the reserve, it leaves a tombstone so the
 // late reserve takes nothing.
-func (h ReleaseStockHandler) Handle(ctx context.Context, cmd ReleaseStock) error {
-	var outcome bus.Message
+func (h Handlers) ReleaseStock(ctx context.Context, cmd ReleaseStock) error {
+	var outcome stock.Event
 	err := h.Stock.UpdateReservation(ctx, cmd.OrderID, nil, func(r *stock.Reservation, levels stock.Levels) error {
 		r.Release(cmd.OrderID, levels)
 		if r.Status == stock.ReservationReleased {
-			outcome, _ = r.Event(h.now()).(bus.Message)
+			outcome = r.Event(h.now())
 		}
 		return nil
 	})

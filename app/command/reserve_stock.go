@@ -23,16 +23,11 @@ func (c ReserveStock) Validate() error {
 	return errors.Join(order.ValidateID("order_id", c.OrderID), order.ValidateLines(c.Items))
 }
 
-type ReserveStockHandler struct{ deps }
-
-// Handle reserves once per order: a redelivery re-announces the stored outcome (held or
+// ReserveStock reserves once per order: a redelivery re-announces the stored outcome (held or
 // failed) without taking stock again.
-func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error {
-	lines := make([]order.Line, len(cmd.Items))
-	for i, it := range cmd.Items {
-		lines[i] = order.Line{SKU: it.SKU, Quantity: it.Quantity}
-	}
-	var outcome bus.Message
+func (h Handlers) ReserveStock(ctx context.Context, cmd ReserveStock) error {
+	lines := cmd.Items
+	var outcome stock.Event
 	err := h.Stock.UpdateReservation(ctx, cmd.OrderID, stock.SKUs(lines), func(r *stock.Reservation, levels stock.Levels) error {
 		if _, err := r.Reserve(cmd.OrderID, lines, levels); err != nil {
 			return bus.Permanent(err)
@@ -40,7 +35,7 @@ func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error
 		// Only the reservation's own outcome is (re-)announced: nothing for a tombstone left by
 		// an early release, nor for a reservation already released or shipped.
 		if r.Status == stock.ReservationHeld || r.Status == stock.ReservationFailed {
-			outcome, _ = r.Event(h.now()).(bus.Message)
+			outcome = r.Event(h.now())
 		}
 		return nil
 	})
@@ -48,11 +43,4 @@ func (h ReserveStockHandler) Handle(ctx context.Context, cmd ReserveStock) error
 		return fmt.Errorf("reserving stock for order %s: %w", cmd.OrderID, err)
 	}
 	return h.publish(ctx, announce(outcome)...)
-}
-
-func announce(m bus.Message) []bus.Message {
-	if m == nil {
-		return nil
-	}
-	return []bus.Message{m}
 }

@@ -22,11 +22,9 @@ func (c SetStockLevel) Validate() error {
 	return errors.Join(order.ValidateSKU("sku", c.SKU), stock.ValidateOnHand(c.Quantity))
 }
 
-type SetStockLevelHandler struct{ deps }
-
-// Handle is idempotent by nature: the same count recorded twice, even with reservations made
+// SetStockLevel is idempotent by nature: the same count recorded twice, even with reservations made
 // in between, leaves the same level.
-func (h SetStockLevelHandler) Handle(ctx context.Context, cmd SetStockLevel) error {
+func (h Handlers) SetStockLevel(ctx context.Context, cmd SetStockLevel) error {
 	var level stock.Level
 	err := h.Stock.UpdateLevel(ctx, cmd.SKU, func(l *stock.Level) error {
 		if err := l.SetOnHand(cmd.Quantity); err != nil {

@@ -16,9 +16,8 @@ func (ShipOrder) MessageName() string    { return "orders.ShipOrder.v1" }
 func (c ShipOrder) PartitionKey() string { return c.OrderID }
 func (c ShipOrder) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
-type ShipOrderHandler struct{ deps }
-
-func (h ShipOrderHandler) Handle(ctx context.Context, cmd ShipOrder) error {
+// ShipOrder ships a confirmed order.
+func (h Handlers) ShipOrder(ctx context.Context, cmd ShipOrder) error {
 	return h.transition(ctx, cmd, cmd.OrderID, order.StatusShipped, func(o *order.Order, now time.Time) error {
 		return o.Ship(now)
 	})

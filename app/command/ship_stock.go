@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/example/orders-service/app/bus"
 	"github.com/example/orders-service/domain/order"
 	"github.com/example/orders-service/domain/stock"
 )
@@ -18,15 +17,13 @@ func (ShipStock) MessageName() string    { return "stock.ShipStock.v1" }
 func (c ShipStock) PartitionKey() string { return c.OrderID }
 func (c ShipStock) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
 
-type ShipStockHandler struct{ deps }
-
-// Handle ships once per order: a redelivery re-announces StockShipped and takes nothing.
-func (h ShipStockHandler) Handle(ctx context.Context, cmd ShipStock) error {
-	var outcome bus.Message
+// ShipStock ships once per order: a redelivery re-announces StockShipped and takes nothing.
+func (h Handlers) ShipStock(ctx context.Context, cmd ShipStock) error {
+	var outcome stock.Event
 	err := h.Stock.UpdateReservation(ctx, cmd.OrderID, nil, func(r *stock.Reservation, levels stock.Levels) error {
 		r.Ship(levels)
 		if r.Status == stock.ReservationShipped {
-			outcome, _ = r.Event(h.now()).(bus.Message)
+			outcome = r.Event(h.now())
 		}
 		return nil
 	})

@@ -18,7 +18,7 @@ func TestShipStock(t *testing.T) {
 		h.reserve(t, reserveO1)
 		h.assertLevel(t, "A", 5, 2, 3)
 		for range 2 { // a redelivery re-announces and takes nothing
-			if err := h.h.ShipStock.Handle(t.Context(), command.ShipStock{OrderID: "o-1"}); err != nil {
+			if err := h.handle(t.Context(), command.ShipStock{OrderID: "o-1"}); err != nil {
 				t.Fatal(err)
 			}
 			assertPublished(t, h.bus.Published(), shipped)
@@ -26,10 +26,10 @@ func TestShipStock(t *testing.T) {
 			h.assertLevel(t, "B", 4, 0, 4)
 		}
 		// Neither a late release nor a late reserve gives the shipped units back.
-		if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
+		if err := h.handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+		if err := h.handle(t.Context(), reserveO1); err != nil {
 			t.Fatal(err)
 		}
 		assertPublished(t, h.bus.Published())
@@ -39,7 +39,7 @@ func TestShipStock(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		h.setStock(t, "A", 5)
-		if err := h.h.ShipStock.Handle(t.Context(), command.ShipStock{OrderID: "o-unknown"}); err != nil {
+		if err := h.handle(t.Context(), command.ShipStock{OrderID: "o-unknown"}); err != nil {
 			t.Fatal(err)
 		}
 		assertPublished(t, h.bus.Published())

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/bus"
 	"github.com/example/orders-service/app/command"
 	"github.com/example/orders-service/domain/order"
@@ -21,7 +22,7 @@ func TestSetStockLevel(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	for range 2 { // setting the same level twice leaves the same level
-		if err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 10}); err != nil {
+		if err := h.handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 10}); err != nil {
 			t.Fatal(err)
 		}
 		assertPublished(t, h.bus.Published(), levelSet("A", 10, 0, 10))
@@ -31,7 +32,7 @@ func TestSetStockLevel(t *testing.T) {
 	h.reserve(t, reserveO1)
 	h.assertLevel(t, "A", 10, 2, 8)
 	// Reservations already held stay when a new count is recorded.
-	if err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 7}); err != nil {
+	if err := h.handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 7}); err != nil {
 		t.Fatal(err)
 	}
 	assertPublished(t, h.bus.Published(), levelSet("A", 7, 2, 5))
@@ -45,7 +46,7 @@ func TestSetStockLevelRedeliveredAfterReservation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	count := command.SetStockLevel{SKU: "A", Quantity: 5}
-	if err := h.h.SetStockLevel.Handle(t.Context(), count); err != nil {
+	if err := h.handle(t.Context(), count); err != nil {
 		t.Fatal(err)
 	}
 	assertPublished(t, h.bus.Published(), levelSet("A", 5, 0, 5))
@@ -54,7 +55,7 @@ func TestSetStockLevelRedeliveredAfterReservation(t *testing.T) {
 	h.assertLevel(t, "A", 5, 2, 3)
 
 	for range 2 { // the same count, redelivered
-		if err := h.h.SetStockLevel.Handle(t.Context(), count); err != nil {
+		if err := h.handle(t.Context(), count); err != nil {
 			t.Fatal(err)
 		}
 		assertPublished(t, h.bus.Published(), levelSet("A", 5, 2, 3))
@@ -62,7 +63,7 @@ func TestSetStockLevelRedeliveredAfterReservation(t *testing.T) {
 	}
 
 	// Only the 3 units left can be reserved.
-	if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-2", Items: []order.Line{{SKU: "A", Quantity: 4}}}); err != nil {
+	if err := h.handle(t.Context(), command.ReserveStock{OrderID: "o-2", Items: []order.Line{{SKU: "A", Quantity: 4}}}); err != nil {
 		t.Fatal(err)
 	}
 	assertPublished(t, h.bus.Published(), stock.StockReservationFailed{OrderID: "o-2", Reason: "insufficient stock: A (requested 4, available 3)", OccurredAt: t0})
@@ -81,13 +82,13 @@ func TestSetStockLevelBelowReserved(t *testing.T) {
 	h.reserve(t, command.ReserveStock{OrderID: "o-2", Items: []order.Line{{SKU: "A", Quantity: 3}}})
 	h.assertLevel(t, "A", 5, 5, 0)
 
-	if err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 1}); err != nil {
+	if err := h.handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 1}); err != nil {
 		t.Fatal(err)
 	}
 	assertPublished(t, h.bus.Published(), levelSet("A", 1, 5, 0))
 	h.assertLevel(t, "A", 1, 5, 0)
 
-	if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-3", Items: []order.Line{{SKU: "A", Quantity: 1}}}); err != nil {
+	if err := h.handle(t.Context(), command.ReserveStock{OrderID: "o-3", Items: []order.Line{{SKU: "A", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	assertPublished(t, h.bus.Published(), stock.StockReservationFailed{OrderID: "o-3", Reason: "insufficient stock: A (requested 1, available 0)", OccurredAt: t0})
@@ -110,7 +111,7 @@ func TestSetStockLevelInvalidIsPermanent(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			h.setStock(t, "A", 3)
-			err := h.h.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: qty})
+			err := h.handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: qty})
 			if !errors.Is(err, bus.ErrPermanent) || !errors.Is(err, stock.ErrInvalidLevel) {
 				t.Fatalf("SetStockLevel(%d) = %v, want a permanent ErrInvalidLevel", qty, err)
 			}
@@ -125,11 +126,11 @@ func TestSetStockLevelPublishFailsThenRetried(t *testing.T) {
 	h := newHarness(t)
 	h.bus.FailPublish(1)
 	cmd := command.SetStockLevel{SKU: "A", Quantity: 4}
-	if err := h.h.SetStockLevel.Handle(t.Context(), cmd); !errors.Is(err, errBusDown) || errors.Is(err, bus.ErrPermanent) {
+	if err := h.handle(t.Context(), cmd); !errors.Is(err, errBusDown) || errors.Is(err, bus.ErrPermanent) {
 		t.Fatalf("SetStockLevel = %v, want the retryable bus error", err)
 	}
 	h.assertLevel(t, "A", 4, 0, 4)
-	if err := h.h.SetStockLevel.Handle(t.Context(), cmd); err != nil {
+	if err := h.handle(t.Context(), cmd); err != nil {
 		t.Fatal(err)
 	}
 	assertPublished(t, h.bus.Published(), levelSet("A", 4, 0, 4))
@@ -164,7 +165,7 @@ func TestReserveStock(t *testing.T) {
 			h := newHarness(t)
 			h.setStock(t, "A", tt.a)
 			h.setStock(t, "B", tt.b)
-			if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+			if err := h.handle(t.Context(), reserveO1); err != nil {
 				t.Fatal(err)
 			}
 			assertPublished(t, h.bus.Published(), tt.want)
@@ -176,7 +177,7 @@ func TestReserveStock(t *testing.T) {
 			h.setStock(t, "A", tt.restockTo)
 			h.setStock(t, "B", tt.restockTo)
 			for range 2 {
-				if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+				if err := h.handle(t.Context(), reserveO1); err != nil {
 					t.Fatal(err)
 				}
 				assertPublished(t, h.bus.Published(), tt.want)
@@ -199,14 +200,14 @@ func TestReserveStockInvalidIsPermanent(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			h.setStock(t, "A", 5)
-			err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-1", Items: items})
+			err := h.handle(t.Context(), command.ReserveStock{OrderID: "o-1", Items: items})
 			if !errors.Is(err, bus.ErrPermanent) {
 				t.Fatalf("ReserveStock = %v, want a permanent error", err)
 			}
 			assertPublished(t, h.bus.Published())
 			h.assertLevel(t, "A", 5, 0, 5)
 			// Nothing was stored: a valid request for the same order still reserves.
-			if err := h.h.ReserveStock.Handle(t.Context(), command.ReserveStock{OrderID: "o-1", Items: []order.Line{{SKU: "A", Quantity: 1}}}); err != nil {
+			if err := h.handle(t.Context(), command.ReserveStock{OrderID: "o-1", Items: []order.Line{{SKU: "A", Quantity: 1}}}); err != nil {
 				t.Fatal(err)
 			}
 			h.assertLevel(t, "A", 5, 1, 4)
@@ -220,12 +221,12 @@ func TestReserveStockPublishFailsThenRetried(t *testing.T) {
 	h.setStock(t, "A", 5)
 	h.setStock(t, "B", 5)
 	h.bus.FailPublish(1)
-	err := h.h.ReserveStock.Handle(t.Context(), reserveO1)
+	err := h.handle(t.Context(), reserveO1)
 	if !errors.Is(err, errBusDown) || errors.Is(err, bus.ErrPermanent) {
 		t.Fatalf("ReserveStock = %v, want the retryable bus error", err)
 	}
 	h.assertLevel(t, "A", 5, 2, 3)
-	if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+	if err := h.handle(t.Context(), reserveO1); err != nil {
 		t.Fatal(err)
 	}
 	assertPublished(t, h.bus.Published(), reservedO1)
@@ -241,12 +242,12 @@ func TestReleaseStock(t *testing.T) {
 		h := newHarness(t)
 		h.setStock(t, "A", 5)
 		h.setStock(t, "B", 5)
-		if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+		if err := h.handle(t.Context(), reserveO1); err != nil {
 			t.Fatal(err)
 		}
 		h.bus.Published()
 		for range 2 {
-			if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
+			if err := h.handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
 				t.Fatal(err)
 			}
 			assertPublished(t, h.bus.Published(), released)
@@ -254,7 +255,7 @@ func TestReleaseStock(t *testing.T) {
 			h.assertLevel(t, "B", 5, 0, 5)
 		}
 		// A late redelivery of the reserve takes nothing and announces nothing.
-		if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+		if err := h.handle(t.Context(), reserveO1); err != nil {
 			t.Fatal(err)
 		}
 		assertPublished(t, h.bus.Published())
@@ -264,11 +265,11 @@ func TestReleaseStock(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		h.setStock(t, "A", 5)
-		if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+		if err := h.handle(t.Context(), reserveO1); err != nil {
 			t.Fatal(err)
 		}
 		h.bus.Published()
-		if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
+		if err := h.handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
 			t.Fatal(err)
 		}
 		assertPublished(t, h.bus.Published())
@@ -281,14 +282,14 @@ func TestReleaseStock(t *testing.T) {
 		h.setStock(t, "B", 5)
 		// The tombstone is not worth announcing, however often the release is delivered.
 		for range 2 {
-			if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
+			if err := h.handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
 				t.Fatal(err)
 			}
 			assertPublished(t, h.bus.Published())
 		}
 		h.assertLevel(t, "A", 5, 0, 5)
 		for range 2 {
-			if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+			if err := h.handle(t.Context(), reserveO1); err != nil {
 				t.Fatal(err)
 			}
 			assertPublished(t, h.bus.Published())
@@ -301,16 +302,16 @@ func TestReleaseStock(t *testing.T) {
 		h := newHarness(t)
 		h.setStock(t, "A", 5)
 		h.setStock(t, "B", 5)
-		if err := h.h.ReserveStock.Handle(t.Context(), reserveO1); err != nil {
+		if err := h.handle(t.Context(), reserveO1); err != nil {
 			t.Fatal(err)
 		}
 		h.bus.Published()
 		h.bus.FailPublish(1)
-		if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); !errors.Is(err, errBusDown) {
+		if err := h.handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); !errors.Is(err, errBusDown) {
 			t.Fatalf("ReleaseStock = %v, want the bus error", err)
 		}
 		h.assertLevel(t, "A", 5, 0, 5)
-		if err := h.h.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
+		if err := h.handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}); err != nil {
 			t.Fatal(err)
 		}
 		assertPublished(t, h.bus.Published(), released)
@@ -332,7 +333,7 @@ func TestReserveStockConcurrently(t *testing.T) {
 	for i := range orders {
 		wg.Go(func() {
 			<-start
-			errs <- h.h.ReserveStock.Handle(context.Background(), command.ReserveStock{
+			errs <- h.handle(context.Background(), command.ReserveStock{
 				OrderID: fmt.Sprint("o-", i), Items: []order.Line{{SKU: "A", Quantity: 1}},
 			})
 		})
@@ -383,16 +384,15 @@ func (f failingStock) Level(context.Context, string) (stock.Level, error) {
 func TestStockCommandsStorageDown(t *testing.T) {
 	t.Parallel()
 	errDown := errors.New("storage down")
-	b := &fakeBus{}
-	hs := command.NewHandlers(command.Deps{Stock: failingStock{errDown}, Events: b})
+	h := newHarnessWith(t, func(a *app.Adapters) { a.Stock = failingStock{errDown} })
 	for name, err := range map[string]error{
-		"set":     hs.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 1}),
-		"reserve": hs.ReserveStock.Handle(t.Context(), reserveO1),
-		"release": hs.ReleaseStock.Handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}),
+		"set":     h.handle(t.Context(), command.SetStockLevel{SKU: "A", Quantity: 1}),
+		"reserve": h.handle(t.Context(), reserveO1),
+		"release": h.handle(t.Context(), command.ReleaseStock{OrderID: "o-1"}),
 	} {
 		if !errors.Is(err, errDown) || errors.Is(err, bus.ErrPermanent) {
 			t.Errorf("%s = %v, want the retryable storage error", name, err)
 		}
 	}
-	assertPublished(t, b.Published())
+	assertPublished(t, h.bus.Published())
 }

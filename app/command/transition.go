@@ -19,45 +19,45 @@ import (
 //     Saga steps (confirm, reject) are the exception: when the order has moved on, because a
 //     person cancelled it meanwhile or the step is a redelivery, the step is stale and
 //     changes nothing, silently.
-func (d deps) transition(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) error) error {
-	return d.apply(ctx, cmd, orderID, target, false, apply)
+func (h Handlers) transition(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) error) error {
+	return h.apply(ctx, cmd, orderID, target, false, apply)
 }
 
-func (d deps) sagaStep(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) error) error {
-	return d.apply(ctx, cmd, orderID, target, true, apply)
+func (h Handlers) sagaStep(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) error) error {
+	return h.apply(ctx, cmd, orderID, target, true, apply)
 }
 
-func (d deps) apply(ctx context.Context, cmd bus.Message, orderID string, target order.Status, staleIsQuiet bool, apply func(*order.Order, time.Time) error) error {
+func (h Handlers) apply(ctx context.Context, cmd bus.Message, orderID string, target order.Status, staleIsQuiet bool, apply func(*order.Order, time.Time) error) error {
 	var announcement bus.Message
-	err := d.Orders.Update(ctx, orderID, func(current *order.Order) (*order.Order, error) {
+	err := h.Orders.Update(ctx, orderID, func(current *order.Order) (*order.Order, error) {
 		if current == nil {
-			announcement = d.refusal(ctx, cmd, orderID, "unknown order")
+			announcement = h.refusal(ctx, cmd, orderID, "unknown order")
 			return nil, nil
 		}
 		if current.Status() == target {
-			announcement = current.Event().(bus.Message)
+			announcement = current.StatusEvent()
 			return nil, nil
 		}
-		if err := apply(current, d.now()); err != nil {
+		if err := apply(current, h.now()); err != nil {
 			var refused *order.TransitionError
 			if errors.As(err, &refused) && staleIsQuiet {
 				return nil, nil
 			}
 			if errors.As(err, &refused) {
-				announcement = d.refusal(ctx, cmd, orderID, refused.Error())
+				announcement = h.refusal(ctx, cmd, orderID, refused.Error())
 				return nil, nil
 			}
 			return nil, err
 		}
-		announcement = current.Event().(bus.Message)
+		announcement = current.StatusEvent()
 		return current, nil
 	})
 	if err != nil {
 		return fmt.Errorf("%s for order %s: %w", cmd.MessageName(), orderID, err)
 	}
-	return d.publish(ctx, announce(announcement)...)
+	return h.publish(ctx, announce(announcement)...)
 }
 
-func (d deps) refusal(ctx context.Context, cmd bus.Message, orderID, reason string) bus.Message {
-	return order.OrderCommandRefused{OrderID: orderID, Command: cmd.MessageName(), CommandID: bus.CausationID(ctx), Reason: reason, OccurredAt: d.now()}
+func (h Handlers) refusal(ctx context.Context, cmd bus.Message, orderID, reason string) bus.Message {
+	return order.OrderCommandRefused{OrderID: orderID, Command: cmd.MessageName(), CommandID: bus.CausationID(ctx), Reason: reason, OccurredAt: h.now()}
 }

@@ -9,7 +9,15 @@ import (
 )
 
 // OrderProjection keeps the order read model from order events. Each method is one event's
-// handler; the version check in the read model makes replays harmless.
+// handler.
+//
+// The version contract: every order event carries the order's version right after the
+// change it records (order.Header.Version), and the read model applies an event only when
+// its version is higher than the view's, so a replayed or late event changes nothing. That
+// holds because each event is announced with the version of its own change: an aggregate
+// method returns the event of the change it made, and re-announcing (order.StatusEvent)
+// is only for the change that set the current status. Refusals carry no version: they are
+// kept by the command message's ID instead.
 type OrderProjection struct{ ReadModel query.OrderReadModel }
 
 func (p OrderProjection) OnPlaced(ctx context.Context, e order.OrderPlaced) error {

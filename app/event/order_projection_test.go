@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/orders-service/adapters/memory"
-	"github.com/example/orders-service/app/event"
+	"github.com/example/orders-service/app"
+	"github.com/example/orders-service/app/bus"
 	"github.com/example/orders-service/app/query"
 	"github.com/example/orders-service/domain/order"
 )
@@ -19,36 +19,29 @@ func hdr(version int) order.Header {
 	return order.Header{OrderID: "o-1", Version: version, OccurredAt: t0.Add(time.Duration(version) * time.Minute)}
 }
 
-// projectionStep delivers one event to the projection.
-type projectionStep func(context.Context, event.OrderProjection) error
-
-func placed(v int) projectionStep {
-	return func(ctx context.Context, p event.OrderProjection) error {
-		return p.OnPlaced(ctx, order.OrderPlaced{Header: hdr(v), CustomerID: "c-1", Items: items})
-	}
+func placed(v int) bus.Message {
+	return order.OrderPlaced{Header: hdr(v), CustomerID: "c-1", Items: items}
 }
 
-func confirmed(v int) projectionStep {
-	return func(ctx context.Context, p event.OrderProjection) error {
-		return p.OnConfirmed(ctx, order.OrderConfirmed{Header: hdr(v)})
-	}
+func confirmed(v int) bus.Message { return order.OrderConfirmed{Header: hdr(v)} }
+
+func rejected(v int, reason string) bus.Message {
+	return order.OrderRejected{Header: hdr(v), Reason: reason}
 }
 
-func rejected(v int, reason string) projectionStep {
-	return func(ctx context.Context, p event.OrderProjection) error {
-		return p.OnRejected(ctx, order.OrderRejected{Header: hdr(v), Reason: reason})
-	}
+func cancelled(v int, reason string) bus.Message {
+	return order.OrderCancelled{Header: hdr(v), Reason: reason}
 }
 
-func cancelled(v int, reason string) projectionStep {
-	return func(ctx context.Context, p event.OrderProjection) error {
-		return p.OnCancelled(ctx, order.OrderCancelled{Header: hdr(v), Reason: reason})
-	}
-}
+func shipped(v int) bus.Message { return order.OrderShipped{Header: hdr(v)} }
 
-func shipped(v int) projectionStep {
-	return func(ctx context.Context, p event.OrderProjection) error {
-		return p.OnShipped(ctx, order.OrderShipped{Header: hdr(v)})
+// deliver hands events, in order, to the handlers of the routing table.
+func deliver(t *testing.T, l *loopback, events ...bus.Message) {
+	t.Helper()
+	for i, e := range events {
+		if err := l.Handle(t.Context(), e); err != nil {
+			t.Fatalf("event %d (%s): %v", i, e.MessageName(), err)
+		}
 	}
 }
 
@@ -62,30 +55,25 @@ func TestOrderProjection(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		steps []projectionStep
+		steps []bus.Message
 		want  query.OrderView
 	}{
-		{"placed", []projectionStep{placed(1)}, view(order.StatusPending, "", 1)},
-		{"placed twice", []projectionStep{placed(1), placed(1)}, view(order.StatusPending, "", 1)},
-		{"confirmed", []projectionStep{placed(1), confirmed(2)}, view(order.StatusConfirmed, "", 2)},
-		{"placed replayed after confirmed", []projectionStep{placed(1), confirmed(2), placed(1)}, view(order.StatusConfirmed, "", 2)},
-		{"every event twice", []projectionStep{placed(1), placed(1), confirmed(2), confirmed(2), shipped(3), shipped(3)}, view(order.StatusShipped, "", 3)},
-		{"rejected keeps reason", []projectionStep{placed(1), rejected(2, "insufficient stock: A")}, view(order.StatusRejected, "insufficient stock: A", 2)},
-		{"cancelled keeps reason", []projectionStep{placed(1), confirmed(2), cancelled(3, "by customer")}, view(order.StatusCancelled, "by customer", 3)},
-		{"stale confirmed after shipped", []projectionStep{placed(1), confirmed(2), shipped(3), confirmed(2), placed(1)}, view(order.StatusShipped, "", 3)},
-		{"stale rejected after cancelled", []projectionStep{placed(1), cancelled(2, "by customer"), rejected(2, "late")}, view(order.StatusCancelled, "by customer", 2)},
+		{"placed", []bus.Message{placed(1)}, view(order.StatusPending, "", 1)},
+		{"placed twice", []bus.Message{placed(1), placed(1)}, view(order.StatusPending, "", 1)},
+		{"confirmed", []bus.Message{placed(1), confirmed(2)}, view(order.StatusConfirmed, "", 2)},
+		{"placed replayed after confirmed", []bus.Message{placed(1), confirmed(2), placed(1)}, view(order.StatusConfirmed, "", 2)},
+		{"every event twice", []bus.Message{placed(1), placed(1), confirmed(2), confirmed(2), shipped(3), shipped(3)}, view(order.StatusShipped, "", 3)},
+		{"rejected keeps reason", []bus.Message{placed(1), rejected(2, "insufficient stock: A")}, view(order.StatusRejected, "insufficient stock: A", 2)},
+		{"cancelled keeps reason", []bus.Message{placed(1), confirmed(2), cancelled(3, "by customer")}, view(order.StatusCancelled, "by customer", 3)},
+		{"stale confirmed after shipped", []bus.Message{placed(1), confirmed(2), shipped(3), confirmed(2), placed(1)}, view(order.StatusShipped, "", 3)},
+		{"stale rejected after cancelled", []bus.Message{placed(1), cancelled(2, "by customer"), rejected(2, "late")}, view(order.StatusCancelled, "by customer", 2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rm := memory.NewOrderReadModel()
-			p := event.OrderProjection{ReadModel: rm}
-			for i, step := range tt.steps {
-				if err := step(t.Context(), p); err != nil {
-					t.Fatalf("step %d: %v", i, err)
-				}
-			}
-			got, err := rm.Get(t.Context(), "o-1")
+			l := newLoopback(t)
+			deliver(t, l, tt.steps...)
+			got, err := l.app.Queries.Order.Handle(t.Context(), "o-1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,25 +86,15 @@ func TestOrderProjection(t *testing.T) {
 
 func TestOrderProjectionRefusals(t *testing.T) {
 	t.Parallel()
-	rm := memory.NewOrderReadModel()
-	p := event.OrderProjection{ReadModel: rm}
-	if err := placed(1)(t.Context(), p); err != nil {
-		t.Fatal(err)
-	}
+	l := newLoopback(t)
+	deliver(t, l, placed(1))
 	ship := order.OrderCommandRefused{OrderID: "o-1", Command: "orders.ShipOrder.v1", CommandID: "msg-1", Reason: "cannot ship order o-1: it is pending", OccurredAt: t0}
 	// The same command message handled again later: a refusal at another time, same message.
 	shipAgain := ship
 	shipAgain.OccurredAt = t0.Add(time.Minute)
 	place := order.OrderCommandRefused{OrderID: "o-1", Command: "orders.PlaceOrder.v1", CommandID: "msg-2", Reason: "order ID already used for a different order", OccurredAt: t0.Add(time.Second)}
-	for _, e := range []order.OrderCommandRefused{ship, ship, shipAgain, place, ship, shipAgain} {
-		if err := p.OnCommandRefused(t.Context(), e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := confirmed(2)(t.Context(), p); err != nil {
-		t.Fatal(err)
-	}
-	got, err := rm.Get(t.Context(), "o-1")
+	deliver(t, l, ship, ship, shipAgain, place, ship, shipAgain, confirmed(2))
+	got, err := l.app.Queries.Order.Handle(t.Context(), "o-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,15 +127,13 @@ func (f failingReadModel) List(context.Context, query.OrderFilter) ([]query.Orde
 func TestOrderProjectionStorageDown(t *testing.T) {
 	t.Parallel()
 	errDown := errors.New("storage down")
-	p := event.OrderProjection{ReadModel: failingReadModel{errDown}}
-	steps := map[string]projectionStep{
+	l := newLoopbackWith(t, func(a *app.Adapters) { a.ReadModel = failingReadModel{errDown} })
+	steps := map[string]bus.Message{
 		"placed": placed(1), "confirmed": confirmed(2), "rejected": rejected(2, "r"), "cancelled": cancelled(2, "r"), "shipped": shipped(3),
-		"refused": func(ctx context.Context, p event.OrderProjection) error {
-			return p.OnCommandRefused(ctx, order.OrderCommandRefused{OrderID: "o-1", Command: "c", Reason: "r", OccurredAt: t0})
-		},
+		"refused": order.OrderCommandRefused{OrderID: "o-1", Command: "c", Reason: "r", OccurredAt: t0},
 	}
-	for name, step := range steps {
-		if err := step(t.Context(), p); !errors.Is(err, errDown) {
+	for name, e := range steps {
+		if err := l.Handle(t.Context(), e); !errors.Is(err, errDown) {
 			t.Errorf("%s: %v, want the storage error", name, err)
 		}
 	}

@@ -1,9 +1,6 @@
 package event_test
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -12,40 +9,38 @@ import (
 	"github.com/example/orders-service/adapters/memory"
 	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/bus"
+	"github.com/example/orders-service/app/bus/bustest"
 	"github.com/example/orders-service/app/command"
 	"github.com/example/orders-service/app/query"
 	"github.com/example/orders-service/domain/order"
-	"github.com/example/orders-service/domain/stock"
 )
 
-// loopback is an in-process bus: what is sent or published is queued under a message ID of
-// its own, and pump delivers it to the handlers the router would, every message twice, as
-// at-least-once delivery may. Every delivery carries its message's ID as causation, as the
-// messaging port does, and the clock moves on between deliveries.
+// loopback is the application over the in-memory adapters and the in-memory bus, which
+// delivers through the application's routing table. The clock moves on between deliveries.
 type loopback struct {
-	mu    sync.Mutex
-	seq   int
-	queue []envelope
-	log   []envelope
-	now   time.Time
-	app   app.Application
-	stock *memory.StockRepository
-	rm    *memory.OrderReadModel
-}
-
-// envelope is a message with the ID the bus gave it.
-type envelope struct {
-	id string
-	m  bus.Message
+	*bustest.Bus
+	app app.Application
+	mu  sync.Mutex
+	now time.Time
 }
 
 func newLoopback(t *testing.T) *loopback {
 	t.Helper()
-	l := &loopback{stock: memory.NewStockRepository(), rm: memory.NewOrderReadModel(), now: t0}
-	l.app = app.New(app.Adapters{
-		Orders: memory.NewOrderRepository(), Stock: l.stock, ReadModel: l.rm,
-		Commands: l, Events: l, Clock: l.clock,
-	})
+	return newLoopbackWith(t, func(*app.Adapters) {})
+}
+
+// newLoopbackWith is newLoopback with adapters changed by adjust, such as a failing read model.
+func newLoopbackWith(t *testing.T, adjust func(*app.Adapters)) *loopback {
+	t.Helper()
+	l := &loopback{Bus: &bustest.Bus{}, now: t0}
+	adapters := memory.NewAdapters()
+	adapters.Commands, adapters.Events, adapters.Clock = l.Bus, l.Bus, l.clock
+	adjust(&adapters)
+	l.app = app.New(adapters)
+	l.BeforeDelivery = l.tick
+	if err := l.Route(l.app.Routes); err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 
@@ -61,121 +56,25 @@ func (l *loopback) tick() {
 	l.now = l.now.Add(time.Second)
 }
 
-func (l *loopback) Send(ctx context.Context, cmd bus.Message) error { return l.Publish(ctx, cmd) }
-
-func (l *loopback) Publish(_ context.Context, ms ...bus.Message) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, m := range ms {
-		l.seq++
-		l.queue = append(l.queue, envelope{id: fmt.Sprint("msg-", l.seq), m: m})
+func (l *loopback) send(t *testing.T, cmd bus.Message) {
+	t.Helper()
+	if err := l.Send(t.Context(), cmd); err != nil {
+		t.Fatal(err)
 	}
-	return nil
-}
-
-func (l *loopback) next() (envelope, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.queue) == 0 {
-		return envelope{}, false
-	}
-	m := l.queue[0]
-	l.queue = l.queue[1:]
-	l.log = append(l.log, m)
-	return m, true
-}
-
-// lastID is the ID of the message queued last.
-func (l *loopback) lastID() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.queue[len(l.queue)-1].id
 }
 
 // pump delivers until nothing is left; times is how often each message is delivered.
 func (l *loopback) pump(t *testing.T, times int) {
 	t.Helper()
-	for n := 0; ; n++ {
-		if n > 10_000 {
-			t.Fatal("the saga does not settle")
-		}
-		m, ok := l.next()
-		if !ok {
-			return
-		}
-		for range times {
-			if err := l.deliver(t.Context(), m); err != nil {
-				t.Fatalf("delivering %s: %v", m.m.MessageName(), err)
-			}
-		}
+	if err := l.Pump(t.Context(), times); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// replay delivers every message delivered so far once more, in order, then pumps what that
-// caused: a consumer that lost its committed offsets reads everything again.
+// replay delivers every message delivered so far once more, then what that caused.
 func (l *loopback) replay(t *testing.T) {
 	t.Helper()
-	l.mu.Lock()
-	old := append([]envelope(nil), l.log...)
-	l.mu.Unlock()
-	for _, m := range old {
-		if err := l.deliver(t.Context(), m); err != nil {
-			t.Fatalf("replaying %s: %v", m.m.MessageName(), err)
-		}
-	}
-	l.pump(t, 1)
-}
-
-// deliver is the routing of ports/messaging: each message to every handler of its type,
-// with the message's ID as the causation of what the handlers send.
-func (l *loopback) deliver(ctx context.Context, env envelope) error {
-	l.tick()
-	ctx = bus.WithCausationID(ctx, env.id)
-	c, e := l.app.Commands, l.app.Events
-	switch m := env.m.(type) {
-	case command.PlaceOrder:
-		return c.PlaceOrder.Handle(ctx, m)
-	case command.ConfirmOrder:
-		return c.ConfirmOrder.Handle(ctx, m)
-	case command.RejectOrder:
-		return c.RejectOrder.Handle(ctx, m)
-	case command.CancelOrder:
-		return c.CancelOrder.Handle(ctx, m)
-	case command.ShipOrder:
-		return c.ShipOrder.Handle(ctx, m)
-	case command.ReserveStock:
-		return c.ReserveStock.Handle(ctx, m)
-	case command.ReleaseStock:
-		return c.ReleaseStock.Handle(ctx, m)
-	case command.ShipStock:
-		return c.ShipStock.Handle(ctx, m)
-	case command.SetStockLevel:
-		return c.SetStockLevel.Handle(ctx, m)
-	case order.OrderPlaced:
-		return errors.Join(e.ReserveStockOnOrderPlaced.Handle(ctx, m), e.OrderProjection.OnPlaced(ctx, m))
-	case order.OrderConfirmed:
-		return e.OrderProjection.OnConfirmed(ctx, m)
-	case order.OrderRejected:
-		return e.OrderProjection.OnRejected(ctx, m)
-	case order.OrderCancelled:
-		return errors.Join(e.ReleaseStockOnOrderCancelled.Handle(ctx, m), e.OrderProjection.OnCancelled(ctx, m))
-	case order.OrderShipped:
-		return errors.Join(e.ShipStockOnOrderShipped.Handle(ctx, m), e.OrderProjection.OnShipped(ctx, m))
-	case order.OrderCommandRefused:
-		return e.OrderProjection.OnCommandRefused(ctx, m)
-	case stock.StockReserved:
-		return e.ConfirmOrderOnStockReserved.Handle(ctx, m)
-	case stock.StockReservationFailed:
-		return e.RejectOrderOnReservationFailed.Handle(ctx, m)
-	case stock.StockReleased, stock.StockShipped, stock.StockLevelSet:
-		return nil
-	}
-	return fmt.Errorf("no handler for %T", env.m)
-}
-
-func (l *loopback) send(t *testing.T, cmd bus.Message) {
-	t.Helper()
-	if err := l.Send(t.Context(), cmd); err != nil {
+	if err := l.Replay(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -250,13 +149,11 @@ func TestSaga(t *testing.T) {
 			t.Parallel()
 			l := newLoopback(t)
 			for sku, qty := range map[string]int{"A": tt.stockA, "B": 10} {
-				if err := l.app.Commands.SetStockLevel.Handle(t.Context(), command.SetStockLevel{SKU: sku, Quantity: qty}); err != nil {
+				if err := l.Handle(t.Context(), command.SetStockLevel{SKU: sku, Quantity: qty}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			l.mu.Lock()
-			l.queue = nil
-			l.mu.Unlock()
+			l.Drop()
 
 			tt.run(t, l)
 			check := func(when string) {
@@ -302,7 +199,7 @@ func TestRefusedCommandRecordedOnce(t *testing.T) {
 
 	ship := command.ShipOrder{OrderID: "o-1"}
 	l.send(t, ship)
-	first := l.lastID()
+	first := l.LastID()
 	l.pump(t, 2)
 	refusals := func(want int) []query.Refusal {
 		t.Helper()
@@ -321,14 +218,14 @@ func TestRefusedCommandRecordedOnce(t *testing.T) {
 	}
 
 	// Delivered once more, later: still one refusal.
-	if err := l.deliver(t.Context(), envelope{id: first, m: ship}); err != nil {
+	if err := l.Deliver(t.Context(), bustest.Envelope{ID: first, Message: ship}); err != nil {
 		t.Fatal(err)
 	}
 	l.pump(t, 1)
 	refusals(1)
 
 	l.send(t, ship)
-	second := l.lastID()
+	second := l.LastID()
 	l.pump(t, 2)
 	if r := refusals(2); r[0].CommandID != first || r[1].CommandID != second {
 		t.Fatalf("refusals %+v, want messages %s then %s", r, first, second)

@@ -66,9 +66,22 @@ type OrderCommandRefused struct {
 func (OrderCommandRefused) MessageName() string    { return "orders.OrderCommandRefused.v1" }
 func (e OrderCommandRefused) PartitionKey() string { return e.OrderID }
 
-// Event returns the fact that describes the order's current status, used both after a
-// change and to re-publish it when a command is redelivered after its state was saved.
-func (o *Order) Event() any {
+// Event is a fact about one order, as its aggregate announces it.
+type Event interface {
+	MessageName() string
+	PartitionKey() string
+	Validate() error
+}
+
+// StatusEvent returns the fact that gave the order its current status, used both after a
+// change and to re-publish it when a command is redelivered after its state was saved. It
+// carries the order's current version, which is the version of that change as long as
+// every change of an order changes its status, as all of today's do. A change that does
+// not (a note, say) would make the re-published event claim a later version than its
+// change had, and the projection, which keeps the highest version it saw, would then drop
+// the real change of that version: such a change must announce its own event, from its own
+// method, and the order must keep the version of its last status change.
+func (o *Order) StatusEvent() Event {
 	h := header(o)
 	switch o.status {
 	case StatusPending:

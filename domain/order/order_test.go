@@ -296,7 +296,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(back.Snapshot(), snap) {
 				t.Fatalf("round trip:\n got %+v\nwant %+v", back.Snapshot(), snap)
 			}
-			if !reflect.DeepEqual(back.Event(), o.Event()) {
+			if !reflect.DeepEqual(back.StatusEvent(), o.StatusEvent()) {
 				t.Fatalf("events differ after round trip")
 			}
 			// Neither side aliases the other's lines.
@@ -333,7 +333,7 @@ func TestEventPerStatus(t *testing.T) {
 			case order.StatusShipped:
 				want = order.OrderShipped{Header: h}
 			}
-			if got := o.Event(); !reflect.DeepEqual(got, want) {
+			if got := o.StatusEvent(); !reflect.DeepEqual(got, want) {
 				t.Fatalf("Event() = %#v\nwant %#v", got, want)
 			}
 			if h.PartitionKey() != "o-1" {

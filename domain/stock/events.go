@@ -9,6 +9,13 @@ import (
 // Stock events. Those caused by an order are keyed by the order ID so they stay in that
 // order's partition; a level change is keyed by its SKU.
 
+// Event is a fact about stock, as its aggregates announce it.
+type Event interface {
+	MessageName() string
+	PartitionKey() string
+	Validate() error
+}
+
 type StockLevelSet struct {
 	SKU        string    `json:"sku"`
 	OnHand     int       `json:"on_hand"`
@@ -58,7 +65,7 @@ func (e StockShipped) PartitionKey() string { return e.OrderID }
 
 // Event is the fact that describes the reservation's current status; nil when there is
 // nothing worth announcing (a tombstone left by an early release).
-func (r *Reservation) Event(now time.Time) any {
+func (r *Reservation) Event(now time.Time) Event {
 	switch {
 	case r.Status == ReservationReleased && len(r.Lines) == 0:
 		return nil

@@ -28,7 +28,7 @@ var (
 func NewBuses(pub message.Publisher, topics Topics, logger watermill.LoggerAdapter) (*Buses, error) {
 	commands, err := cqrs.NewCommandBusWithConfig(pub, cqrs.CommandBusConfig{
 		GeneratePublishTopic: func(p cqrs.CommandBusGeneratePublishTopicParams) (string, error) {
-			ctx, err := contextOf(p.CommandName)
+			ctx, err := bus.ContextOf(p.CommandName)
 			return topics.Commands(ctx), err
 		},
 		OnSend:    func(p cqrs.CommandBusOnSendParams) error { stamp(p.Message); return nil },
@@ -40,7 +40,7 @@ func NewBuses(pub message.Publisher, topics Topics, logger watermill.LoggerAdapt
 	}
 	events, err := cqrs.NewEventBusWithConfig(pub, cqrs.EventBusConfig{
 		GeneratePublishTopic: func(p cqrs.GenerateEventPublishTopicParams) (string, error) {
-			ctx, err := contextOf(p.EventName)
+			ctx, err := bus.ContextOf(p.EventName)
 			return topics.Events(ctx), err
 		},
 		OnPublish: func(p cqrs.OnEventSendParams) error { stamp(p.Message); return nil },

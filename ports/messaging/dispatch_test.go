@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -20,6 +24,25 @@ func newMsg(typ, payload string) *message.Message {
 		msg.Metadata.Set(TypeKey, typ)
 	}
 	return msg
+}
+
+// routeOf routes the messages of type M to handle in group: as commands when strict, else
+// as events.
+func routeOf[M bus.Message](strict bool, group string, handle func(context.Context, M) error) bus.Route {
+	if strict {
+		return bus.Command(group, handle)
+	}
+	return bus.Event(group, handle)
+}
+
+// mustGroups builds the groups of a valid routing table.
+func mustGroups(t *testing.T, topics Topics, routes ...bus.Route) []*group {
+	t.Helper()
+	groups, err := groupsOf(routes, topics)
+	if err != nil {
+		t.Fatalf("groupsOf: %v", err)
+	}
+	return groups
 }
 
 func TestGroupDispatch(t *testing.T) {
@@ -55,28 +78,23 @@ func TestGroupDispatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &Registry{topics: Topics{Prefix: "p."}}
-			var g *Group
-			if tt.strict {
-				g = r.Commands("cmds", OrdersContext)
-			} else {
-				g = r.Events("evts", OrdersContext)
-			}
 			var handled []fakeCmd
 			var handledCtx []context.Context
-			Handle(g, func(ctx context.Context, c fakeCmd) error {
-				handled = append(handled, c)
-				handledCtx = append(handledCtx, ctx)
-				return tt.handlerErr
-			})
-			Handle(g, func(context.Context, otherCmd) error {
-				t.Error("handler of another type called")
-				return nil
-			})
+			groups := mustGroups(t, Topics{Prefix: "p."},
+				routeOf(tt.strict, "g", func(ctx context.Context, c fakeCmd) error {
+					handled = append(handled, c)
+					handledCtx = append(handledCtx, ctx)
+					return tt.handlerErr
+				}),
+				routeOf(tt.strict, "g", func(context.Context, otherCmd) error {
+					t.Error("handler of another type called")
+					return nil
+				}),
+			)
 
 			msg := newMsg(tt.typ, tt.payload)
 			msg.SetContext(context.WithValue(context.Background(), ctxMarker{}, "marker"))
-			err := g.dispatch(msg)
+			err := groups[0].dispatch(msg)
 
 			switch tt.want {
 			case ok:
@@ -111,23 +129,36 @@ func TestGroupDispatch(t *testing.T) {
 }
 
 func TestGroupTopicsAndStrictness(t *testing.T) {
-	r := &Registry{topics: Topics{Prefix: "x-"}}
-	c := r.Commands("a", StockContext)
-	e := r.Events("b", OrdersContext)
-	if c.topic != "x-stock.commands" || !c.strict || c.name != "a" {
-		t.Errorf("Commands group = %+v", c)
+	groups := mustGroups(t, Topics{Prefix: "x-"},
+		bus.Command("a", nop[fakeEvent]),
+		bus.Published[otherCmd](),
+		bus.Event("b", nop[fakeCmd]),
+		bus.Command("a", nop[stockCmd]),
+	)
+	tests := []struct {
+		name       string
+		topic      string
+		strict     bool
+		routeNames []string
+	}{
+		{name: "a", topic: "x-stock.commands", strict: true, routeNames: []string{"stock.Other.v1", "stock.Y.v1"}},
+		{name: "b", topic: "x-orders.events", routeNames: []string{"orders.X.v1"}},
 	}
-	if e.topic != "x-orders.events" || e.strict || e.name != "b" {
-		t.Errorf("Events group = %+v", e)
+	if len(groups) != len(tests) {
+		t.Fatalf("groupsOf = %d groups, want %d (one per group, none for a published-only route)", len(groups), len(tests))
 	}
-	if len(r.groups) != 2 || r.groups[0] != c || r.groups[1] != e {
-		t.Errorf("registry groups = %v", r.groups)
+	for i, want := range tests {
+		g := groups[i]
+		routeNames := slices.Sorted(maps.Keys(g.routes))
+		if g.name != want.name || g.topic != want.topic || g.strict != want.strict || !slices.Equal(routeNames, want.routeNames) {
+			t.Errorf("group %d = {%s %s strict:%v routes:%q}, want {%s %s strict:%v routes:%q}",
+				i, g.name, g.topic, g.strict, routeNames, want.name, want.topic, want.strict, want.routeNames)
+		}
 	}
 }
 
 func TestUnknownCommandErrorNamesTypeAndTopic(t *testing.T) {
-	r := &Registry{topics: Topics{}}
-	g := r.Commands("cmds", OrdersContext)
+	g := mustGroups(t, Topics{}, bus.Command("cmds", nop[fakeCmd]))[0]
 	err := g.dispatch(newMsg("orders.Nope.v3", `{}`))
 	if !errors.Is(err, errUnknownType) || !errors.Is(err, bus.ErrPermanent) {
 		t.Fatalf("err = %v, want errUnknownType and permanent", err)
@@ -142,60 +173,95 @@ func TestUnknownCommandErrorNamesTypeAndTopic(t *testing.T) {
 	}
 }
 
-func mustPanic(t *testing.T, contains string, fn func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatal("did not panic")
-		}
-		if !strings.Contains(fmt.Sprint(r), contains) {
-			t.Fatalf("panic %q does not contain %q", r, contains)
-		}
-	}()
-	fn()
+// invalidTables are routing tables bus.CheckRoutes rejects, which the router must refuse.
+func invalidTables() map[string][]bus.Route {
+	return map[string][]bus.Route{
+		"command with two handlers in two groups": {bus.Command("a", nop[fakeCmd]), bus.Command("b", nop[fakeCmd])},
+		"group routes one type twice":             {bus.Event("a", nop[fakeCmd]), bus.Event("a", nop[fakeCmd])},
+		"group reads two streams":                 {bus.Command("a", nop[fakeCmd]), bus.Command("a", nop[fakeEvent])},
+		"published type with a handler":           {bus.Published[fakeCmd](), bus.Event("a", nop[fakeCmd])},
+		"message name without context":            {bus.Command("a", nop[badName])},
+	}
 }
 
-func TestRegistrationPanics(t *testing.T) {
-	t.Run("type registered twice", func(t *testing.T) {
-		r := &Registry{}
-		g := r.Commands("cmds", OrdersContext)
-		Handle(g, func(context.Context, fakeCmd) error { return nil })
-		mustPanic(t, "orders.X.v1", func() {
-			Handle(g, func(context.Context, fakeCmd) error { return nil })
+func TestGroupsOfChecksRoutes(t *testing.T) {
+	for name, routes := range invalidTables() {
+		t.Run(name, func(t *testing.T) {
+			want := bus.CheckRoutes(routes)
+			if want == nil {
+				t.Fatal("bus.CheckRoutes accepts the table")
+			}
+			groups, err := groupsOf(routes, Topics{})
+			if err == nil || !strings.Contains(err.Error(), want.Error()) {
+				t.Fatalf("groupsOf = %v, %v; want the error %q", groups, err, want)
+			}
 		})
+	}
+}
+
+// subscribers is a SubscriberFactory that records the consumer groups asked for.
+type subscribers struct{ groups []string }
+
+func (s *subscribers) new(consumerGroup string) (message.Subscriber, error) {
+	s.groups = append(s.groups, consumerGroup)
+	return nopSubscriber{}, nil
+}
+
+type nopSubscriber struct{}
+
+func (nopSubscriber) Subscribe(context.Context, string) (<-chan *message.Message, error) {
+	return make(chan *message.Message), nil
+}
+func (nopSubscriber) Close() error { return nil }
+
+func TestNewRouter(t *testing.T) {
+	cfg := RouterConfig{
+		Topics:              Topics{Prefix: "t-"},
+		ConsumerGroupPrefix: "svc-",
+		HandlerTimeout:      time.Second,
+		PoisonLimits:        DefaultPoisonLimits(testMaxRecordBytes),
+		PoisonBackoff:       PoisonBackoff{Initial: time.Millisecond, Max: time.Millisecond},
+	}
+	newRouter := func(routes []bus.Route) (*Router, *subscribers, error) {
+		subs := &subscribers{}
+		r, err := NewRouter(cfg, routes, &recordingPublisher{}, subs.new, slog.New(slog.DiscardHandler))
+		return r, subs, err
+	}
+
+	t.Run("valid table", func(t *testing.T) {
+		r, subs, err := newRouter([]bus.Route{
+			bus.Command("cmds", nop[fakeCmd]),
+			bus.Event("evts", nop[fakeEvent]),
+			bus.Published[otherCmd](),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"svc-cmds", "svc-evts"}; !slices.Equal(subs.groups, want) {
+			t.Errorf("consumer groups = %q, want %q", subs.groups, want)
+		}
+		if want := []string{"t-orders.commands", "t-orders.events", "t-poison", "t-stock.events"}; !slices.Equal(r.Topics(), want) {
+			t.Errorf("Topics() = %q, want %q", r.Topics(), want)
+		}
 	})
-	t.Run("same type in two groups is fine", func(t *testing.T) {
-		r := &Registry{}
-		Handle(r.Events("a", OrdersContext), func(context.Context, fakeCmd) error { return nil })
-		Handle(r.Events("b", OrdersContext), func(context.Context, fakeCmd) error { return nil })
-	})
-	for _, tt := range []struct {
-		name          string
-		first, second func(*Registry, string) *Group
-	}{
-		{"commands then commands", func(r *Registry, n string) *Group { return r.Commands(n, OrdersContext) }, func(r *Registry, n string) *Group { return r.Commands(n, StockContext) }},
-		{"events then commands", func(r *Registry, n string) *Group { return r.Events(n, OrdersContext) }, func(r *Registry, n string) *Group { return r.Commands(n, OrdersContext) }},
-		{"events then events", func(r *Registry, n string) *Group { return r.Events(n, StockContext) }, func(r *Registry, n string) *Group { return r.Events(n, StockContext) }},
-	} {
-		t.Run("group declared twice: "+tt.name, func(t *testing.T) {
-			r := &Registry{}
-			tt.first(r, "dup")
-			mustPanic(t, "dup", func() { tt.second(r, "dup") })
+	for name, routes := range invalidTables() {
+		t.Run(name, func(t *testing.T) {
+			if _, subs, err := newRouter(routes); err == nil || len(subs.groups) != 0 {
+				t.Fatalf("NewRouter = %v, consumer groups %q; want an error and no consumer", err, subs.groups)
+			}
 		})
 	}
 }
 
 func TestSkipIgnored(t *testing.T) {
-	r := &Registry{topics: Topics{Prefix: "p."}}
-	cmds := r.Commands("cmds", OrdersContext)
-	Handle(cmds, func(context.Context, fakeCmd) error { return nil })
-	evts := r.Events("evts", OrdersContext)
-	Handle(evts, func(context.Context, fakeCmd) error { return nil })
+	groups := mustGroups(t, Topics{Prefix: "p."},
+		bus.Command("cmds", nop[otherCmd]),
+		bus.Event("evts", nop[fakeCmd]),
+	)
+	cmds, evts := groups[0], groups[1]
 	tests := []struct {
 		name        string
-		group       *Group
+		group       *group
 		typ         string
 		wantSkipped bool
 	}{

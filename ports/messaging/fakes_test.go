@@ -1,10 +1,13 @@
 package messaging
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/example/orders-service/app/bus"
 )
 
 // fakeCmd is a command of the orders context.
@@ -39,6 +42,13 @@ func (otherCmd) MessageName() string  { return "orders.Other.v1" }
 func (otherCmd) PartitionKey() string { return "k" }
 func (otherCmd) Validate() error      { return nil }
 
+// stockCmd is a command of the stock context.
+type stockCmd struct{}
+
+func (stockCmd) MessageName() string  { return "stock.Other.v1" }
+func (stockCmd) PartitionKey() string { return "k" }
+func (stockCmd) Validate() error      { return nil }
+
 // badName has a wire name without a context.
 type badName struct{}
 
@@ -54,6 +64,9 @@ type unencodable struct {
 func (unencodable) MessageName() string  { return "orders.Unencodable.v1" }
 func (unencodable) PartitionKey() string { return "k" }
 func (unencodable) Validate() error      { return nil }
+
+// nop is a handler of any message type.
+func nop[M bus.Message](context.Context, M) error { return nil }
 
 type published struct {
 	topic string

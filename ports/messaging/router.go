@@ -13,7 +13,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
-	"github.com/example/orders-service/app"
+	"github.com/example/orders-service/app/bus"
 )
 
 // RetryConfig bounds the retries of a failing handler: exponential backoff with jitter.
@@ -45,13 +45,18 @@ type RouterConfig struct {
 // SubscriberFactory returns a subscriber in the named Kafka consumer group.
 type SubscriberFactory func(consumerGroup string) (message.Subscriber, error)
 
-// Router is the Watermill router with every handler of the application registered.
+// Router is the Watermill router with a consumer for every group of the routing table.
 type Router struct {
 	*message.Router
 	stalls *stalls
+	topics []string
 }
 
-// NewRouter builds the router. Middleware, outermost first:
+// Topics lists every topic the router's routing table uses, and the poison topic.
+func (r *Router) Topics() []string { return r.topics }
+
+// NewRouter builds the router's consumers from the application's routing table, one per
+// consumer group. Middleware, outermost first:
 //  0. events the consuming group has no handler for are acknowledged at once;
 //  1. correlation ID into ctx and logs (and onto every message sent, via the buses);
 //  2. poison queue, for what fails after retries or at once when permanent: a bounded copy
@@ -61,7 +66,7 @@ type Router struct {
 //  4. a timeout per attempt (retry resets the context between attempts);
 //  5. the unit of work, when configured: one transaction per attempt;
 //  6. recoverer: a panic becomes an error, is retried, then poisoned; the process lives.
-func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSubscriber SubscriberFactory, logger *slog.Logger) (*Router, error) {
+func NewRouter(cfg RouterConfig, routes []bus.Route, pub message.Publisher, newSubscriber SubscriberFactory, logger *slog.Logger) (*Router, error) {
 	wlogger := cfg.WatermillLogger
 	if wlogger == nil {
 		wlogger = watermill.NewSlogLogger(logger)
@@ -77,8 +82,14 @@ func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSu
 		return nil, fmt.Errorf("creating router: PoisonBackoff needs 0 < Initial <= Max, got %+v", cfg.PoisonBackoff)
 	}
 	poison := &poisonQueue{pub: pub, topic: cfg.Topics.Poison(), limits: cfg.PoisonLimits, backoff: cfg.PoisonBackoff, stalls: newStalls()}
-	registry := &Registry{topics: cfg.Topics}
-	registerHandlers(registry, a)
+	groups, err := groupsOf(routes, cfg.Topics)
+	if err != nil {
+		return nil, err
+	}
+	topics, err := cfg.Topics.For(routes)
+	if err != nil {
+		return nil, err
+	}
 	stack := []message.HandlerMiddleware{
 		correlate(logger),
 		poison.middleware,
@@ -100,20 +111,20 @@ func NewRouter(cfg RouterConfig, a app.Application, pub message.Publisher, newSu
 	}
 	stack = append(stack, middleware.Recoverer)
 
-	for _, g := range registry.groups {
+	for _, g := range groups {
 		sub, err := newSubscriber(cfg.ConsumerGroupPrefix + g.name)
 		if err != nil {
 			return nil, err
 		}
 		r.AddConsumerHandler(g.name, g.topic, sub, chain(g, stack))
 	}
-	return &Router{Router: r, stalls: poison.stalls}, nil
+	return &Router{Router: r, stalls: poison.stalls, topics: topics}, nil
 }
 
 // chain is the group's handler behind the middleware stack (outermost first), itself behind
 // the group's filter of ignored events. The stack is composed here rather than as router
 // middleware so that the filter can sit outside it.
-func chain(g *Group, stack []message.HandlerMiddleware) message.NoPublishHandlerFunc {
+func chain(g *group, stack []message.HandlerMiddleware) message.NoPublishHandlerFunc {
 	h := func(msg *message.Message) ([]*message.Message, error) { return nil, g.dispatch(msg) }
 	for i := len(stack) - 1; i >= 0; i-- {
 		h = stack[i](h)

@@ -3,66 +3,105 @@ package messaging
 import (
 	"slices"
 	"testing"
+
+	"github.com/example/orders-service/app/bus"
 )
 
 func TestTopics(t *testing.T) {
 	tests := []struct {
-		prefix               string
-		ordersCmds, stockEvt string
-		poison               string
-		all                  []string
+		prefix                 string
+		ordersCmds, ordersEvts string
+		stockCmds, stockEvts   string
+		poison                 string
 	}{
 		{
-			prefix: "", ordersCmds: "orders.commands", stockEvt: "stock.events", poison: "poison",
-			all: []string{"orders.commands", "orders.events", "stock.commands", "stock.events", "poison"},
+			prefix: "", ordersCmds: "orders.commands", ordersEvts: "orders.events",
+			stockCmds: "stock.commands", stockEvts: "stock.events", poison: "poison",
 		},
 		{
-			prefix: "test-", ordersCmds: "test-orders.commands", stockEvt: "test-stock.events", poison: "test-poison",
-			all: []string{"test-orders.commands", "test-orders.events", "test-stock.commands", "test-stock.events", "test-poison"},
+			prefix: "test-", ordersCmds: "test-orders.commands", ordersEvts: "test-orders.events",
+			stockCmds: "test-stock.commands", stockEvts: "test-stock.events", poison: "test-poison",
 		},
 	}
 	for _, tt := range tests {
 		t.Run("prefix="+tt.prefix, func(t *testing.T) {
 			tp := Topics{Prefix: tt.prefix}
-			if got := tp.Commands(OrdersContext); got != tt.ordersCmds {
-				t.Errorf("Commands(orders) = %q, want %q", got, tt.ordersCmds)
-			}
-			if got := tp.Events(StockContext); got != tt.stockEvt {
-				t.Errorf("Events(stock) = %q, want %q", got, tt.stockEvt)
-			}
-			if got := tp.Poison(); got != tt.poison {
-				t.Errorf("Poison() = %q, want %q", got, tt.poison)
-			}
-			if got := tp.All(); !slices.Equal(got, tt.all) {
-				t.Errorf("All() = %q, want %q", got, tt.all)
+			for _, c := range []struct{ call, got, want string }{
+				{"Commands(orders)", tp.Commands("orders"), tt.ordersCmds},
+				{"Events(orders)", tp.Events("orders"), tt.ordersEvts},
+				{"Commands(stock)", tp.Commands("stock"), tt.stockCmds},
+				{"Events(stock)", tp.Events("stock"), tt.stockEvts},
+				{"Poison()", tp.Poison(), tt.poison},
+			} {
+				if c.got != c.want {
+					t.Errorf("%s = %q, want %q", c.call, c.got, c.want)
+				}
 			}
 		})
 	}
 }
 
-func TestContextOf(t *testing.T) {
+func TestTopicsOf(t *testing.T) {
 	tests := []struct {
 		name    string
+		route   bus.Route
 		want    string
 		wantErr bool
 	}{
-		{name: "orders.PlaceOrder.v1", want: "orders"},
-		{name: "stock.X.v1", want: "stock"},
-		{name: "", wantErr: true},
-		{name: "noDot", wantErr: true},
-		{name: ".x", wantErr: true},
+		{name: "command", route: bus.Command("g", nop[fakeCmd]), want: "p.orders.commands"},
+		{name: "event", route: bus.Event("g", nop[fakeEvent]), want: "p.stock.events"},
+		{name: "command consumed as an event", route: bus.Event("g", nop[fakeCmd]), want: "p.orders.events"},
+		{name: "published event", route: bus.Published[fakeEvent](), want: "p.stock.events"},
+		{name: "name without context", route: bus.Command("g", nop[badName]), wantErr: true},
+		{name: "no kind", route: bus.Route{Message: "orders.X.v1"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := contextOf(tt.name)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("contextOf(%q) = %q, nil; want an error", tt.name, got)
-				}
-				return
+			got, err := Topics{Prefix: "p."}.Of(tt.route)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Fatalf("Of = %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
 			}
-			if err != nil || got != tt.want {
-				t.Fatalf("contextOf(%q) = %q, %v; want %q, nil", tt.name, got, err, tt.want)
+		})
+	}
+}
+
+func TestTopicsFor(t *testing.T) {
+	tests := []struct {
+		name    string
+		prefix  string
+		routes  []bus.Route
+		want    []string
+		wantErr bool
+	}{
+		{name: "empty table", want: []string{"poison"}},
+		{
+			name: "sorted, unique, with poison",
+			routes: []bus.Route{
+				bus.Event("b", nop[fakeEvent]),
+				bus.Command("a", nop[fakeCmd]),
+				bus.Event("c", nop[fakeEvent]),
+				bus.Command("d", nop[otherCmd]),
+				bus.Published[stockCmd](),
+			},
+			want: []string{"orders.commands", "poison", "stock.events"},
+		},
+		{
+			name:   "with prefix",
+			prefix: "x-",
+			routes: []bus.Route{bus.Event("b", nop[fakeEvent]), bus.Command("a", nop[fakeCmd])},
+			want:   []string{"x-orders.commands", "x-poison", "x-stock.events"},
+		},
+		{
+			name:    "route with a bad name",
+			routes:  []bus.Route{bus.Command("a", nop[fakeCmd]), bus.Published[badName]()},
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Topics{Prefix: tt.prefix}.For(tt.routes)
+			if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
+				t.Fatalf("For = %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
 			}
 		})
 	}
