@@ -8,9 +8,6 @@ import (
 	"github.com/example/orders-service/app/query"
 )
 
-// maxRefusals bounds what one order keeps of refused commands.
-const maxRefusals = 20
-
 // OrderReadModel keeps order views in a map, and their IDs in creation order so a listing
 // newest first needs no sort. It implements query.OrderChanges too: a change of a view
 // wakes the waiters of that order.
@@ -66,16 +63,7 @@ func (m *OrderReadModel) addRefusal(orderID string, r query.Refusal) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.views[orderID]
-	if !ok || slices.ContainsFunc(v.Refusals, func(seen query.Refusal) bool {
-		return seen == r || (r.CommandID != "" && seen.CommandID == r.CommandID)
-	}) {
-		return false
-	}
-	v.Refusals = append(v.Refusals, r)
-	if len(v.Refusals) > maxRefusals {
-		v.Refusals = slices.Delete(v.Refusals, 0, len(v.Refusals)-maxRefusals)
-	}
-	return true
+	return ok && v.AddRefusal(r)
 }
 
 // Changed registers a waiter of orderID, signalled after a change of its view; see

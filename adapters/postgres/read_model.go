@@ -13,9 +13,6 @@ import (
 	"github.com/example/orders-service/domain/order"
 )
 
-// maxRefusals bounds what one order view keeps of refused commands (as the memory adapter).
-const maxRefusals = 20
-
 // OrderReadModel keeps order views in the order_views table. Apply and AddRefusal lock the
 // view's row (or, for a view not stored yet, an advisory lock on its ID) so each is atomic
 // per order; a view's version only ever grows. Each change of a view is announced on
@@ -41,16 +38,20 @@ type refusalJSON struct {
 	At        time.Time `json:"at"`
 }
 
-const selectViewSQL = `SELECT id, customer_id, items, status, reason, version, created_at, updated_at, refusals FROM order_views`
+const (
+	selectViewSQL = `SELECT id, customer_id, items, status, reason, version, created_at, updated_at, refusals FROM order_views`
+	// lockViewSQL loads a view and holds its row until the transaction ends.
+	lockViewSQL = selectViewSQL + ` WHERE id = $1 FOR UPDATE`
+)
 
 func (m *OrderReadModel) Apply(ctx context.Context, orderID string, version int, change func(*query.OrderView)) error {
 	return inTx(ctx, m.pool, func(tx pgx.Tx) error {
-		v, err := scanView(tx.QueryRow(ctx, selectViewSQL+` WHERE id = $1 FOR UPDATE`, orderID))
+		v, err := scanView(tx.QueryRow(ctx, lockViewSQL, orderID))
 		if errors.Is(err, pgx.ErrNoRows) {
 			if _, err := tx.Exec(ctx, advisoryLockSQL, lockSpaceOrderViews, orderID); err != nil {
 				return fmt.Errorf("locking view of order %s: %w", orderID, err)
 			}
-			v, err = scanView(tx.QueryRow(ctx, selectViewSQL+` WHERE id = $1 FOR UPDATE`, orderID))
+			v, err = scanView(tx.QueryRow(ctx, lockViewSQL, orderID))
 		}
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
@@ -84,27 +85,23 @@ func (m *OrderReadModel) Apply(ctx context.Context, orderID string, version int,
 	})
 }
 
+// AddRefusal applies query's refusal rule (OrderView.AddRefusal) in Go to the view it
+// holds locked, and writes the refusals back only when the rule recorded one: a refusal
+// already recorded changes nothing and signals nobody.
 func (m *OrderReadModel) AddRefusal(ctx context.Context, orderID string, r query.Refusal) error {
 	return inTx(ctx, m.pool, func(tx pgx.Tx) error {
-		var stored []refusalJSON
-		err := tx.QueryRow(ctx, `SELECT refusals FROM order_views WHERE id = $1 FOR UPDATE`, orderID).Scan(&stored)
+		v, err := scanView(tx.QueryRow(ctx, lockViewSQL, orderID))
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return nil // as the memory adapter: a refusal of an order not projected yet is dropped
 		case err != nil:
-			return fmt.Errorf("loading refusals of order %s: %w", orderID, err)
+			return fmt.Errorf("loading view of order %s: %w", orderID, err)
 		}
-		for _, s := range stored {
-			if (r.CommandID != "" && s.CommandID == r.CommandID) ||
-				(s.CommandID == r.CommandID && s.Command == r.Command && s.Reason == r.Reason && s.At.Equal(r.At)) {
-				return nil
-			}
+		if !v.AddRefusal(r) {
+			return nil
 		}
-		stored = append(stored, refusalJSON(r))
-		if len(stored) > maxRefusals {
-			stored = stored[len(stored)-maxRefusals:]
-		}
-		if _, err := tx.Exec(ctx, `WITH stored AS (UPDATE order_views SET refusals = $2 WHERE id = $1 RETURNING id) `+notifyStoredSQL, orderID, stored); err != nil {
+		if _, err := tx.Exec(ctx, `WITH stored AS (UPDATE order_views SET refusals = $2 WHERE id = $1 RETURNING id) `+notifyStoredSQL,
+			orderID, refusalsJSON(v.Refusals)); err != nil {
 			return fmt.Errorf("storing refusals of order %s: %w", orderID, err)
 		}
 		return nil

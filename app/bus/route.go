@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 )
 
