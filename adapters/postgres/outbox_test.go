@@ -53,7 +53,8 @@ func handlerThatPlacesAndAnnounces(t *testing.T, repo *postgres.OrderRepository,
 	return func(msg *message.Message) ([]*message.Message, error) {
 		ctx := msg.Context()
 		err := repo.Update(ctx, orderID, func(*order.Order) (*order.Order, error) {
-			return order.New(orderID, "cust", []order.Line{{SKU: "a", Quantity: 1}}, time.Now())
+			o, _, err := order.New(orderID, "cust", []order.Line{{SKU: "a", Quantity: 1}}, time.Now())
+			return o, err
 		})
 		if err != nil {
 			t.Errorf("update: %v", err)

@@ -206,7 +206,8 @@ func TestConcurrentFirstUpdatesOfOneOrder(t *testing.T) {
 			<-start
 			errs <- repo.Update(t.Context(), id, func(cur *order.Order) (*order.Order, error) {
 				if cur == nil {
-					return order.New(id, "c", []order.Line{{SKU: "A", Quantity: 1}}, time.Now())
+					o, _, err := order.New(id, "c", []order.Line{{SKU: "A", Quantity: 1}}, time.Now())
+					return o, err
 				}
 				s := cur.Snapshot()
 				s.Version++
@@ -237,7 +238,8 @@ func TestRepositoriesJoinTheTransactionInTheContext(t *testing.T) {
 
 	writeAll := func(ctx context.Context, id string) error {
 		if err := orders.Update(ctx, id, func(*order.Order) (*order.Order, error) {
-			return order.New(id, "c", []order.Line{{SKU: "sku-" + id, Quantity: 2}}, time.Now())
+			o, _, err := order.New(id, "c", []order.Line{{SKU: "sku-" + id, Quantity: 2}}, time.Now())
+			return o, err
 		}); err != nil {
 			return err
 		}

@@ -76,7 +76,7 @@ func OrderRepository(t *testing.T, newRepo func(t *testing.T) order.Repository) 
 		id := storeNewOrder(t, repo).ID
 		var want order.Snapshot
 		if err := repo.Update(t.Context(), id, func(current *order.Order) (*order.Order, error) {
-			if err := current.Confirm(at(5)); err != nil {
+			if _, err := current.Confirm(at(5)); err != nil {
 				return nil, err
 			}
 			want = current.Snapshot()
@@ -94,7 +94,7 @@ func OrderRepository(t *testing.T, newRepo func(t *testing.T) order.Repository) 
 		repo := newRepo(t)
 		want := storeNewOrder(t, repo)
 		if err := repo.Update(t.Context(), want.ID, func(current *order.Order) (*order.Order, error) {
-			if err := current.Confirm(at(5)); err != nil {
+			if _, err := current.Confirm(at(5)); err != nil {
 				t.Fatal(err)
 			}
 			return nil, nil
@@ -108,7 +108,7 @@ func OrderRepository(t *testing.T, newRepo func(t *testing.T) order.Repository) 
 		repo := newRepo(t)
 		want := storeNewOrder(t, repo)
 		err := repo.Update(t.Context(), want.ID, func(current *order.Order) (*order.Order, error) {
-			if err := current.Cancel("never stored", at(5)); err != nil {
+			if _, err := current.Cancel("never stored", at(5)); err != nil {
 				t.Fatal(err)
 			}
 			return current, errRefused
@@ -120,7 +120,7 @@ func OrderRepository(t *testing.T, newRepo func(t *testing.T) order.Repository) 
 
 		missing := uniqueID("order")
 		err = repo.Update(t.Context(), missing, func(*order.Order) (*order.Order, error) {
-			o, _ := order.New(missing, "c", []order.Line{{SKU: "A", Quantity: 1}}, at(0))
+			o, _, _ := order.New(missing, "c", []order.Line{{SKU: "A", Quantity: 1}}, at(0))
 			return o, errRefused
 		})
 		if !errors.Is(err, errRefused) {
@@ -135,7 +135,7 @@ func OrderRepository(t *testing.T, newRepo func(t *testing.T) order.Repository) 
 		repo := newRepo(t)
 		want := storeNewOrder(t, repo)
 		o := mustGetOrder(t, repo, want.ID)
-		if err := o.Confirm(at(5)); err != nil {
+		if _, err := o.Confirm(at(5)); err != nil {
 			t.Fatal(err)
 		}
 		assertStored(t, repo, want)
@@ -146,7 +146,7 @@ func OrderRepository(t *testing.T, newRepo func(t *testing.T) order.Repository) 
 		a, b := storeNewOrder(t, repo).ID, storeNewOrder(t, repo)
 		var rejected order.Snapshot
 		if err := repo.Update(t.Context(), a, func(current *order.Order) (*order.Order, error) {
-			err := current.Reject("no stock", at(3))
+			_, err := current.Reject("no stock", at(3))
 			rejected = current.Snapshot()
 			return current, err
 		}); err != nil {
@@ -184,7 +184,8 @@ func OrderRepository(t *testing.T, newRepo func(t *testing.T) order.Repository) 
 		errs := parallel(Concurrency, func(i int) error {
 			var ok bool
 			err := repo.Update(t.Context(), id, func(current *order.Order) (*order.Order, error) {
-				ok = current.Confirm(at(i)) == nil
+				_, err := current.Confirm(at(i))
+				ok = err == nil
 				if !ok {
 					return nil, nil
 				}
@@ -211,7 +212,7 @@ func OrderRepository(t *testing.T, newRepo func(t *testing.T) order.Repository) 
 func storeNewOrder(t *testing.T, repo order.Repository) order.Snapshot {
 	t.Helper()
 	id := uniqueID("order")
-	o, err := order.New(id, "customer-1", []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, at(0))
+	o, _, err := order.New(id, "customer-1", []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, at(0))
 	if err != nil {
 		t.Fatal(err)
 	}

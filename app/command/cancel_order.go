@@ -19,7 +19,7 @@ func (c CancelOrder) Validate() error      { return order.ValidateID("order_id",
 
 // CancelOrder cancels a pending or confirmed order.
 func (h Handlers) CancelOrder(ctx context.Context, cmd CancelOrder) error {
-	return h.transition(ctx, cmd, cmd.OrderID, order.StatusCancelled, func(o *order.Order, now time.Time) error {
+	return h.transition(ctx, cmd, cmd.OrderID, order.StatusCancelled, func(o *order.Order, now time.Time) (order.Event, error) {
 		return o.Cancel(cmd.Reason, now)
 	})
 }

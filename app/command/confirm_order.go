@@ -18,7 +18,7 @@ func (c ConfirmOrder) Validate() error      { return order.ValidateID("order_id"
 
 // ConfirmOrder confirms a pending order; a stale step changes nothing.
 func (h Handlers) ConfirmOrder(ctx context.Context, cmd ConfirmOrder) error {
-	return h.sagaStep(ctx, cmd, cmd.OrderID, order.StatusConfirmed, func(o *order.Order, now time.Time) error {
+	return h.sagaStep(ctx, cmd, cmd.OrderID, order.StatusConfirmed, func(o *order.Order, now time.Time) (order.Event, error) {
 		return o.Confirm(now)
 	})
 }

@@ -32,11 +32,11 @@ func (h Handlers) PlaceOrder(ctx context.Context, cmd PlaceOrder) error {
 			announce = h.repeatedPlacement(ctx, current, cmd, lines)
 			return nil, nil
 		}
-		o, err := order.New(cmd.OrderID, cmd.CustomerID, lines, h.now())
+		o, placed, err := order.New(cmd.OrderID, cmd.CustomerID, lines, h.now())
 		if err != nil {
 			return nil, err
 		}
-		announce = []bus.Message{o.StatusEvent()}
+		announce = []bus.Message{placed}
 		return o, nil
 	})
 	if errors.Is(err, order.ErrInvalidOrder) {

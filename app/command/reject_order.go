@@ -19,7 +19,7 @@ func (c RejectOrder) Validate() error      { return order.ValidateID("order_id",
 
 // RejectOrder rejects a pending order; a stale step changes nothing.
 func (h Handlers) RejectOrder(ctx context.Context, cmd RejectOrder) error {
-	return h.sagaStep(ctx, cmd, cmd.OrderID, order.StatusRejected, func(o *order.Order, now time.Time) error {
+	return h.sagaStep(ctx, cmd, cmd.OrderID, order.StatusRejected, func(o *order.Order, now time.Time) (order.Event, error) {
 		return o.Reject(cmd.Reason, now)
 	})
 }

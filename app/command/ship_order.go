@@ -18,7 +18,7 @@ func (c ShipOrder) Validate() error      { return order.ValidateID("order_id", c
 
 // ShipOrder ships a confirmed order.
 func (h Handlers) ShipOrder(ctx context.Context, cmd ShipOrder) error {
-	return h.transition(ctx, cmd, cmd.OrderID, order.StatusShipped, func(o *order.Order, now time.Time) error {
+	return h.transition(ctx, cmd, cmd.OrderID, order.StatusShipped, func(o *order.Order, now time.Time) (order.Event, error) {
 		return o.Ship(now)
 	})
 }

@@ -19,15 +19,15 @@ import (
 //     Saga steps (confirm, reject) are the exception: when the order has moved on, because a
 //     person cancelled it meanwhile or the step is a redelivery, the step is stale and
 //     changes nothing, silently.
-func (h Handlers) transition(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) error) error {
+func (h Handlers) transition(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) (order.Event, error)) error {
 	return h.apply(ctx, cmd, orderID, target, false, apply)
 }
 
-func (h Handlers) sagaStep(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) error) error {
+func (h Handlers) sagaStep(ctx context.Context, cmd bus.Message, orderID string, target order.Status, apply func(*order.Order, time.Time) (order.Event, error)) error {
 	return h.apply(ctx, cmd, orderID, target, true, apply)
 }
 
-func (h Handlers) apply(ctx context.Context, cmd bus.Message, orderID string, target order.Status, staleIsQuiet bool, apply func(*order.Order, time.Time) error) error {
+func (h Handlers) apply(ctx context.Context, cmd bus.Message, orderID string, target order.Status, staleIsQuiet bool, apply func(*order.Order, time.Time) (order.Event, error)) error {
 	var announcement bus.Message
 	err := h.Orders.Update(ctx, orderID, func(current *order.Order) (*order.Order, error) {
 		if current == nil {
@@ -38,7 +38,8 @@ func (h Handlers) apply(ctx context.Context, cmd bus.Message, orderID string, ta
 			announcement = current.StatusEvent()
 			return nil, nil
 		}
-		if err := apply(current, h.now()); err != nil {
+		event, err := apply(current, h.now())
+		if err != nil {
 			var refused *order.TransitionError
 			if errors.As(err, &refused) && staleIsQuiet {
 				return nil, nil
@@ -49,7 +50,7 @@ func (h Handlers) apply(ctx context.Context, cmd bus.Message, orderID string, ta
 			}
 			return nil, err
 		}
-		announcement = current.StatusEvent()
+		announcement = event
 		return current, nil
 	})
 	if err != nil {

@@ -1,6 +1,10 @@
 package order
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Events are the facts an order publishes. Their wire names are explicit and versioned so a
 // refactor of Go names can never break a consumer; change a payload incompatibly only under a
@@ -85,7 +89,7 @@ func (o *Order) StatusEvent() Event {
 	h := header(o)
 	switch o.status {
 	case StatusPending:
-		return OrderPlaced{Header: h, CustomerID: o.customerID, Items: o.lines}
+		return o.placed()
 	case StatusConfirmed:
 		return OrderConfirmed{Header: h}
 	case StatusRejected:
@@ -95,4 +99,47 @@ func (o *Order) StatusEvent() Event {
 	default:
 		return OrderCancelled{Header: h, Reason: o.reason}
 	}
+}
+
+func (o *Order) placed() OrderPlaced {
+	return OrderPlaced{Header: header(o), CustomerID: o.customerID, Items: o.Lines()}
+}
+
+// The checks a consumer applies to an order event before acting on it. An event from a
+// foreign or broken producer that fails one is rejected where it arrives, with the reason,
+// instead of carrying its fault one hop further (an OrderPlaced without an order ID would
+// otherwise reserve stock for nobody).
+
+// Validate checks what every order event carries.
+func (h Header) Validate() error {
+	if err := ValidateID("order_id", h.OrderID); err != nil {
+		return err
+	}
+	if h.Version < 1 {
+		return fmt.Errorf("%w: version %d is below 1", ErrInvalidOrder, h.Version)
+	}
+	return nil
+}
+
+func (e OrderPlaced) Validate() error {
+	return errors.Join(e.Header.Validate(), ValidateID("customer_id", e.CustomerID), ValidateLines(e.Items))
+}
+
+func (e OrderRejected) Validate() error {
+	return errors.Join(e.Header.Validate(), validateReason(e.Reason))
+}
+
+func (e OrderCancelled) Validate() error {
+	return errors.Join(e.Header.Validate(), validateReason(e.Reason))
+}
+
+func (e OrderCommandRefused) Validate() error {
+	return errors.Join(ValidateID("order_id", e.OrderID), ValidateID("command", e.Command), validateReason(e.Reason))
+}
+
+func validateReason(reason string) error {
+	if len(reason) > maxReasonBytes {
+		return fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalidOrder, maxReasonBytes)
+	}
+	return nil
 }

@@ -90,18 +90,19 @@ type Order struct {
 	updatedAt  time.Time
 }
 
-// New places an order. It validates everything a command can get wrong.
-func New(id, customerID string, lines []Line, now time.Time) (*Order, error) {
+// New places an order, and returns it with the event of its placement. It validates
+// everything a command can get wrong.
+func New(id, customerID string, lines []Line, now time.Time) (*Order, OrderPlaced, error) {
 	if err := ValidateID("order id", id); err != nil {
-		return nil, err
+		return nil, OrderPlaced{}, err
 	}
 	if err := ValidateID("customer id", customerID); err != nil {
-		return nil, err
+		return nil, OrderPlaced{}, err
 	}
 	if err := ValidateLines(lines); err != nil {
-		return nil, err
+		return nil, OrderPlaced{}, err
 	}
-	return &Order{
+	o := &Order{
 		id:         id,
 		customerID: customerID,
 		lines:      append([]Line(nil), lines...),
@@ -109,7 +110,8 @@ func New(id, customerID string, lines []Line, now time.Time) (*Order, error) {
 		version:    1,
 		createdAt:  now,
 		updatedAt:  now,
-	}, nil
+	}
+	return o, o.placed(), nil
 }
 
 // ValidateID checks an identifier: non-empty, bounded, valid UTF-8, printable without
@@ -190,40 +192,43 @@ func (o *Order) SameAs(customerID string, lines []Line) bool {
 	return true
 }
 
+// Each change below returns the event it caused, carrying the version of that change; a
+// refused change returns a *TransitionError and changes nothing.
+
 // Confirm marks a pending order as confirmed once its stock is reserved.
-func (o *Order) Confirm(now time.Time) error {
+func (o *Order) Confirm(now time.Time) (OrderConfirmed, error) {
 	if o.status != StatusPending {
-		return o.refuse("confirm")
+		return OrderConfirmed{}, o.refuse("confirm")
 	}
 	o.change(StatusConfirmed, "", now)
-	return nil
+	return OrderConfirmed{Header: header(o)}, nil
 }
 
 // Reject marks a pending order as rejected, keeping why.
-func (o *Order) Reject(reason string, now time.Time) error {
+func (o *Order) Reject(reason string, now time.Time) (OrderRejected, error) {
 	if o.status != StatusPending {
-		return o.refuse("reject")
+		return OrderRejected{}, o.refuse("reject")
 	}
 	o.change(StatusRejected, boundReason(reason, "rejected"), now)
-	return nil
+	return OrderRejected{Header: header(o), Reason: o.reason}, nil
 }
 
 // Cancel stops a pending or confirmed order.
-func (o *Order) Cancel(reason string, now time.Time) error {
+func (o *Order) Cancel(reason string, now time.Time) (OrderCancelled, error) {
 	if o.status != StatusPending && o.status != StatusConfirmed {
-		return o.refuse("cancel")
+		return OrderCancelled{}, o.refuse("cancel")
 	}
 	o.change(StatusCancelled, boundReason(reason, "cancelled by request"), now)
-	return nil
+	return OrderCancelled{Header: header(o), Reason: o.reason}, nil
 }
 
 // Ship sends a confirmed order.
-func (o *Order) Ship(now time.Time) error {
+func (o *Order) Ship(now time.Time) (OrderShipped, error) {
 	if o.status != StatusConfirmed {
-		return o.refuse("ship")
+		return OrderShipped{}, o.refuse("ship")
 	}
 	o.change(StatusShipped, "", now)
-	return nil
+	return OrderShipped{Header: header(o)}, nil
 }
 
 func (o *Order) refuse(action string) error {

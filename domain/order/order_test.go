@@ -24,7 +24,7 @@ func lines(n int) []order.Line {
 
 func mustNew(t *testing.T) *order.Order {
 	t.Helper()
-	o, err := order.New("o-1", "c-1", []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, t0)
+	o, _, err := order.New("o-1", "c-1", []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, t0)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -39,15 +39,15 @@ func inStatus(t *testing.T, s order.Status) *order.Order {
 	switch s {
 	case order.StatusPending:
 	case order.StatusConfirmed:
-		err = o.Confirm(t0.Add(time.Minute))
+		err = errOf(o.Confirm(t0.Add(time.Minute)))
 	case order.StatusRejected:
-		err = o.Reject("no stock", t0.Add(time.Minute))
+		err = errOf(o.Reject("no stock", t0.Add(time.Minute)))
 	case order.StatusCancelled:
-		err = o.Cancel("changed my mind", t0.Add(time.Minute))
+		err = errOf(o.Cancel("changed my mind", t0.Add(time.Minute)))
 	case order.StatusShipped:
-		err = o.Confirm(t0.Add(time.Minute))
+		err = errOf(o.Confirm(t0.Add(time.Minute)))
 		if err == nil {
-			err = o.Ship(t0.Add(2 * time.Minute))
+			err = errOf(o.Ship(t0.Add(2 * time.Minute)))
 		}
 	default:
 		t.Fatalf("unknown status %q", s)
@@ -64,7 +64,7 @@ func inStatus(t *testing.T, s order.Status) *order.Order {
 func TestNewValid(t *testing.T) {
 	t.Parallel()
 	in := []order.Line{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}
-	o, err := order.New("o-1", "c-1", in, t0)
+	o, _, err := order.New("o-1", "c-1", in, t0)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -127,7 +127,7 @@ func TestNewValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			o, err := order.New(tt.id, tt.cust, tt.lines, t0)
+			o, _, err := order.New(tt.id, tt.cust, tt.lines, t0)
 			if tt.wantErr == "" {
 				if err != nil || o == nil {
 					t.Fatalf("New: %v, want a valid order", err)
@@ -156,10 +156,10 @@ type action struct {
 }
 
 var actions = []action{
-	{"confirm", func(o *order.Order, now time.Time) error { return o.Confirm(now) }},
-	{"reject", func(o *order.Order, now time.Time) error { return o.Reject("no stock", now) }},
-	{"cancel", func(o *order.Order, now time.Time) error { return o.Cancel("by customer", now) }},
-	{"ship", func(o *order.Order, now time.Time) error { return o.Ship(now) }},
+	{"confirm", func(o *order.Order, now time.Time) error { return errOf(o.Confirm(now)) }},
+	{"reject", func(o *order.Order, now time.Time) error { return errOf(o.Reject("no stock", now)) }},
+	{"cancel", func(o *order.Order, now time.Time) error { return errOf(o.Cancel("by customer", now)) }},
+	{"ship", func(o *order.Order, now time.Time) error { return errOf(o.Ship(now)) }},
 }
 
 var allStatuses = []order.Status{order.StatusPending, order.StatusConfirmed, order.StatusRejected, order.StatusCancelled, order.StatusShipped}
@@ -231,16 +231,16 @@ func TestReasons(t *testing.T) {
 		status order.Status
 		want   string
 	}{
-		{"reject keeps reason", order.StatusPending, func(o *order.Order) error { return o.Reject("insufficient stock: A", t0) }, order.StatusRejected, "insufficient stock: A"},
-		{"reject trims reason", order.StatusPending, func(o *order.Order) error { return o.Reject("  no stock \n", t0) }, order.StatusRejected, "no stock"},
-		{"reject without reason", order.StatusPending, func(o *order.Order) error { return o.Reject(" ", t0) }, order.StatusRejected, "rejected"},
-		{"cancel pending keeps reason", order.StatusPending, func(o *order.Order) error { return o.Cancel("changed my mind", t0) }, order.StatusCancelled, "changed my mind"},
-		{"cancel confirmed keeps reason", order.StatusConfirmed, func(o *order.Order) error { return o.Cancel("too late", t0) }, order.StatusCancelled, "too late"},
-		{"cancel without reason", order.StatusPending, func(o *order.Order) error { return o.Cancel("", t0) }, order.StatusCancelled, "cancelled by request"},
-		{"confirm has no reason", order.StatusPending, func(o *order.Order) error { return o.Confirm(t0) }, order.StatusConfirmed, ""},
-		{"ship has no reason", order.StatusConfirmed, func(o *order.Order) error { return o.Ship(t0) }, order.StatusShipped, ""},
-		{"long reason bounded", order.StatusPending, func(o *order.Order) error { return o.Reject(long, t0) }, order.StatusRejected, strings.Repeat("é", 512)},
-		{"long reason cut inside a rune stays UTF-8", order.StatusPending, func(o *order.Order) error { return o.Reject(odd, t0) }, order.StatusRejected, "x" + strings.Repeat("é", 511)},
+		{"reject keeps reason", order.StatusPending, func(o *order.Order) error { return errOf(o.Reject("insufficient stock: A", t0)) }, order.StatusRejected, "insufficient stock: A"},
+		{"reject trims reason", order.StatusPending, func(o *order.Order) error { return errOf(o.Reject("  no stock \n", t0)) }, order.StatusRejected, "no stock"},
+		{"reject without reason", order.StatusPending, func(o *order.Order) error { return errOf(o.Reject(" ", t0)) }, order.StatusRejected, "rejected"},
+		{"cancel pending keeps reason", order.StatusPending, func(o *order.Order) error { return errOf(o.Cancel("changed my mind", t0)) }, order.StatusCancelled, "changed my mind"},
+		{"cancel confirmed keeps reason", order.StatusConfirmed, func(o *order.Order) error { return errOf(o.Cancel("too late", t0)) }, order.StatusCancelled, "too late"},
+		{"cancel without reason", order.StatusPending, func(o *order.Order) error { return errOf(o.Cancel("", t0)) }, order.StatusCancelled, "cancelled by request"},
+		{"confirm has no reason", order.StatusPending, func(o *order.Order) error { return errOf(o.Confirm(t0)) }, order.StatusConfirmed, ""},
+		{"ship has no reason", order.StatusConfirmed, func(o *order.Order) error { return errOf(o.Ship(t0)) }, order.StatusShipped, ""},
+		{"long reason bounded", order.StatusPending, func(o *order.Order) error { return errOf(o.Reject(long, t0)) }, order.StatusRejected, strings.Repeat("é", 512)},
+		{"long reason cut inside a rune stays UTF-8", order.StatusPending, func(o *order.Order) error { return errOf(o.Reject(odd, t0)) }, order.StatusRejected, "x" + strings.Repeat("é", 511)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,8 +263,8 @@ func TestVersionAndTimeOverALifeCycle(t *testing.T) {
 	t.Parallel()
 	o := mustNew(t)
 	steps := []func() error{
-		func() error { return o.Confirm(t0.Add(time.Minute)) },
-		func() error { return o.Ship(t0.Add(-time.Hour)) }, // a clock running behind never moves updatedAt back
+		func() error { return errOf(o.Confirm(t0.Add(time.Minute))) },
+		func() error { return errOf(o.Ship(t0.Add(-time.Hour))) }, // a clock running behind never moves updatedAt back
 	}
 	for i, step := range steps {
 		if err := step(); err != nil {
@@ -277,7 +277,7 @@ func TestVersionAndTimeOverALifeCycle(t *testing.T) {
 	if !o.UpdatedAt().Equal(t0.Add(time.Minute)) {
 		t.Fatalf("updatedAt %v moved backwards", o.UpdatedAt())
 	}
-	if err := o.Cancel("", t0.Add(time.Hour)); err == nil {
+	if err := errOf(o.Cancel("", t0.Add(time.Hour))); err == nil {
 		t.Fatal("cancel of a shipped order allowed")
 	}
 	if o.Version() != 3 {
@@ -469,5 +469,37 @@ func TestValidateSKU(t *testing.T) {
 				t.Errorf("error %q is not valid UTF-8", err)
 			}
 		})
+	}
+}
+
+// errOf is the error of a change, whose event the test does not look at.
+func errOf[E any](_ E, err error) error { return err }
+
+// Every change returns the event it caused, with the version and time of that change.
+func TestChangesReturnTheirEvent(t *testing.T) {
+	o, placed, err := order.New("o-1", "c-1", []order.Line{{SKU: "A", Quantity: 2}}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := func(v int, at time.Time) order.Header {
+		return order.Header{OrderID: "o-1", Version: v, OccurredAt: at}
+	}
+	if want := (order.OrderPlaced{Header: h(1, t0), CustomerID: "c-1", Items: []order.Line{{SKU: "A", Quantity: 2}}}); !reflect.DeepEqual(placed, want) {
+		t.Fatalf("placed = %+v, want %+v", placed, want)
+	}
+	t1, t2 := t0.Add(time.Minute), t0.Add(2*time.Minute)
+	confirmed, err := o.Confirm(t1)
+	if err != nil || confirmed != (order.OrderConfirmed{Header: h(2, t1)}) {
+		t.Fatalf("Confirm = %+v, %v", confirmed, err)
+	}
+	cancelled, err := o.Cancel(" by customer ", t2)
+	if err != nil || cancelled != (order.OrderCancelled{Header: h(3, t2), Reason: "by customer"}) {
+		t.Fatalf("Cancel = %+v, %v", cancelled, err)
+	}
+	if _, err := o.Ship(t2); err == nil {
+		t.Fatal("a cancelled order shipped")
+	}
+	if o.Version() != 3 {
+		t.Fatalf("a refused change moved the version to %d", o.Version())
 	}
 }

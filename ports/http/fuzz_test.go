@@ -64,7 +64,7 @@ func FuzzDecodePlaceOrder(f *testing.F) {
 		if err := order.ValidateLines(lines); err != nil {
 			t.Fatalf("accepted lines %v: %v", lines, err)
 		}
-		if _, err := order.New("00000000-0000-7000-8000-000000000000", customerID, lines, time.Time{}); err != nil {
+		if _, _, err := order.New("00000000-0000-7000-8000-000000000000", customerID, lines, time.Time{}); err != nil {
 			t.Fatalf("accepted a body the domain refuses: %v", err)
 		}
 	})
