@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/example/orders-service/domain/order"
@@ -15,7 +16,9 @@ type CancelOrder struct {
 
 func (CancelOrder) MessageName() string    { return "orders.CancelOrder.v1" }
 func (c CancelOrder) PartitionKey() string { return c.OrderID }
-func (c CancelOrder) Validate() error      { return order.ValidateID("order_id", c.OrderID) }
+func (c CancelOrder) Validate() error {
+	return errors.Join(order.ValidateID("order_id", c.OrderID), order.ValidateReason("reason", c.Reason))
+}
 
 // CancelOrder cancels a pending or confirmed order.
 func (h Handlers) CancelOrder(ctx context.Context, cmd CancelOrder) error {

@@ -126,20 +126,13 @@ func (e OrderPlaced) Validate() error {
 }
 
 func (e OrderRejected) Validate() error {
-	return errors.Join(e.Header.Validate(), validateReason(e.Reason))
+	return errors.Join(e.Header.Validate(), ValidateReason("reason", e.Reason))
 }
 
 func (e OrderCancelled) Validate() error {
-	return errors.Join(e.Header.Validate(), validateReason(e.Reason))
+	return errors.Join(e.Header.Validate(), ValidateReason("reason", e.Reason))
 }
 
 func (e OrderCommandRefused) Validate() error {
-	return errors.Join(ValidateID("order_id", e.OrderID), ValidateID("command", e.Command), validateReason(e.Reason))
-}
-
-func validateReason(reason string) error {
-	if len(reason) > maxReasonBytes {
-		return fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalidOrder, maxReasonBytes)
-	}
-	return nil
+	return errors.Join(ValidateID("order_id", e.OrderID), ValidateID("command", e.Command), ValidateReason("reason", e.Reason))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,8 +16,9 @@ const (
 	MaxLines       = 50
 	MinQuantity    = 1
 	MaxQuantity    = 1000
-	MaxIDLength    = 128 // bytes, of any ID: order, customer, SKU
-	maxReasonBytes = 1024
+	MaxIDLength    = 128  // bytes, of any ID: order, customer, SKU
+	MaxReasonBytes = 1024 // bytes of a reason: one a person gives is refused above it, any other is cut
+
 )
 
 // SKUPattern is the alphabet of a SKU (ValidateSKU also bounds it to MaxIDLength). It is
@@ -65,6 +67,31 @@ type Line struct {
 
 // ErrInvalidOrder is wrapped by every validation error of a new order.
 var ErrInvalidOrder = errors.New("invalid order")
+
+// Violation is one rule of an order that a value breaks, at the field that breaks it. The
+// validators of an order's values (ValidateID, ValidateSKU, ValidateLineCount,
+// ValidateQuantity, DistinctSKUs, ValidateReason) return one, wrapping ErrInvalidOrder, so
+// that a port reports each broken rule at its field in the domain's words and states no
+// rule again.
+type Violation struct {
+	Field string // the value's name, as the caller gave it: "customer_id", "items[2].sku"
+	Rule  string // what the rule asks, worded to follow Field: "must be between 1 and 1000"
+	Got   string // the value, when Rule does not quote it; a port may quote it as it was sent
+}
+
+func (v *Violation) Error() string {
+	msg := ErrInvalidOrder.Error() + ": " + v.Field + " " + v.Rule
+	if v.Got != "" {
+		msg += ", got " + v.Got
+	}
+	return msg
+}
+
+func (v *Violation) Unwrap() error { return ErrInvalidOrder }
+
+func violation(field, format string, args ...any) error {
+	return &Violation{Field: field, Rule: fmt.Sprintf(format, args...)}
+}
 
 // TransitionError says that a change is not allowed from the order's current status.
 // It is a business outcome, not a failure: handlers record it and carry on.
@@ -120,13 +147,13 @@ func New(id, customerID string, lines []Line, now time.Time) (*Order, OrderPlace
 func ValidateID(what, id string) error {
 	switch {
 	case strings.TrimSpace(id) == "":
-		return fmt.Errorf("%w: %s is required", ErrInvalidOrder, what)
+		return violation(what, "is required")
 	case len(id) > MaxIDLength:
-		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalidOrder, what, MaxIDLength)
+		return violation(what, "is longer than %d bytes", MaxIDLength)
 	case !utf8.ValidString(id):
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidOrder, what)
+		return violation(what, "is not valid UTF-8")
 	case strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return fmt.Errorf("%w: %s contains spaces or control characters", ErrInvalidOrder, what)
+		return violation(what, "contains spaces or control characters")
 	}
 	return nil
 }
@@ -139,32 +166,74 @@ func ValidateSKU(what, sku string) error {
 		return err
 	}
 	if !skuPattern.MatchString(sku) {
-		return fmt.Errorf("%w: %s must be letters, digits, '.', '_' and '-', starting with a letter or digit", ErrInvalidOrder, what)
+		return violation(what, "must be letters, digits, '.', '_' and '-', starting with a letter or digit")
 	}
 	return nil
 }
 
-// ValidateLines checks the 1..MaxLines lines of an order, each with a quantity in range.
-// A SKU may appear once only, so a reservation per SKU is unambiguous.
+// ValidateLines checks the lines of an order, field by field in order (ValidateLineCount,
+// DistinctSKUs, ValidateQuantity), and reports the first rule broken.
 func ValidateLines(lines []Line) error {
-	if len(lines) == 0 {
-		return fmt.Errorf("%w: at least one item is required", ErrInvalidOrder)
+	if err := ValidateLineCount(len(lines)); err != nil {
+		return err
 	}
-	if len(lines) > MaxLines {
-		return fmt.Errorf("%w: %d items, at most %d allowed", ErrInvalidOrder, len(lines), MaxLines)
-	}
-	seen := make(map[string]struct{}, len(lines))
+	var skus DistinctSKUs
 	for i, l := range lines {
-		if err := ValidateSKU(fmt.Sprintf("items[%d].sku", i), l.SKU); err != nil {
+		if err := skus.Validate(fmt.Sprintf("items[%d].sku", i), l.SKU); err != nil {
 			return err
 		}
-		if _, dup := seen[l.SKU]; dup {
-			return fmt.Errorf("%w: items[%d].sku %q appears more than once", ErrInvalidOrder, i, l.SKU)
+		if err := ValidateQuantity(fmt.Sprintf("items[%d].quantity", i), l.Quantity); err != nil {
+			return err
 		}
-		seen[l.SKU] = struct{}{}
-		if l.Quantity < MinQuantity || l.Quantity > MaxQuantity {
-			return fmt.Errorf("%w: items[%d].quantity %d is outside %d..%d", ErrInvalidOrder, i, l.Quantity, MinQuantity, MaxQuantity)
-		}
+	}
+	return nil
+}
+
+// ValidateLineCount checks how many lines an order has: 1 to MaxLines.
+func ValidateLineCount(n int) error {
+	if n < 1 || n > MaxLines {
+		return violation("items", "must hold 1 to %d items, has %d", MaxLines, n)
+	}
+	return nil
+}
+
+// ValidateQuantity checks the quantity of one line: MinQuantity to MaxQuantity.
+func ValidateQuantity(what string, quantity int) error {
+	if quantity < MinQuantity || quantity > MaxQuantity {
+		return &Violation{Field: what, Rule: fmt.Sprintf("must be between %d and %d", MinQuantity, MaxQuantity), Got: strconv.Itoa(quantity)}
+	}
+	return nil
+}
+
+// DistinctSKUs checks the SKUs of one order's lines, line after line: each valid
+// (ValidateSKU) and on one line only, so that a reservation per SKU is unambiguous.
+// ValidateLines runs it over whole lines; a port that reads lines member by member, some
+// of them missing, runs it over the SKUs it has. The zero value is ready to use.
+type DistinctSKUs struct {
+	seen map[string]bool
+}
+
+// Validate checks the SKU of the next line.
+func (d *DistinctSKUs) Validate(what, sku string) error {
+	if err := ValidateSKU(what, sku); err != nil {
+		return err
+	}
+	if d.seen[sku] {
+		return violation(what, "%q appears more than once; put the whole quantity on one item", sku)
+	}
+	if d.seen == nil {
+		d.seen = make(map[string]bool)
+	}
+	d.seen[sku] = true
+	return nil
+}
+
+// ValidateReason checks a reason a person gives for a change: at most MaxReasonBytes. It is
+// refused where it is given, so that the person learns it is too long; reasons that come
+// from elsewhere (a failed reservation) are cut to the bound instead.
+func ValidateReason(what, reason string) error {
+	if len(reason) > MaxReasonBytes {
+		return violation(what, "must be at most %d bytes", MaxReasonBytes)
 	}
 	return nil
 }
@@ -249,8 +318,8 @@ func boundReason(reason, fallback string) string {
 	if reason == "" {
 		return fallback
 	}
-	if len(reason) > maxReasonBytes {
-		return strings.ToValidUTF8(reason[:maxReasonBytes], "")
+	if len(reason) > MaxReasonBytes {
+		return strings.ToValidUTF8(reason[:MaxReasonBytes], "")
 	}
 	return reason
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/example/orders-service/adapters/memory"
 	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/command"
 	"github.com/example/orders-service/app/query"
@@ -708,7 +709,7 @@ func TestFieldNamesAreCaseSensitive(t *testing.T) {
 
 func TestProfilingIsOffUnlessEnabled(t *testing.T) {
 	for _, enabled := range []bool{false, true} {
-		s := NewServer(&fakeSender{}, app.Queries{}, nil, slog.New(slog.DiscardHandler))
+		s := NewServer(&fakeSender{}, app.New(memory.NewAdapters()).Queries, nil, slog.New(slog.DiscardHandler))
 		if enabled {
 			s.EnableProfiling()
 		}

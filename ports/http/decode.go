@@ -39,6 +39,24 @@ func decodeStrict(body []byte, v any) error {
 	return nil
 }
 
+// decodeRequest reads a body as the request type R, strictly (decodeStrict: 400 when it
+// cannot). No body, for a request type whose body is optional, reads as R's zero value.
+func decodeRequest[R any](body []byte) (R, error) {
+	var req R
+	if _, optional := any(req).(optionalBody); optional && len(bytes.TrimSpace(body)) == 0 {
+		return req, nil
+	}
+	if err := decodeStrict(body, &req); err != nil {
+		var zero R
+		return zero, err
+	}
+	return req, nil
+}
+
+// optionalBody is a request type whose body may be left out (requestBody.required: false in
+// openapi.yaml): no body, or only blanks, reads as {}.
+type optionalBody interface{ bodyIsOptional() }
+
 func jsonProblem(err error) error {
 	var syntax *jsontext.SyntacticError
 	var semantic *json.SemanticError

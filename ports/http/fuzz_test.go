@@ -69,3 +69,12 @@ func FuzzDecodePlaceOrder(f *testing.F) {
 		}
 	})
 }
+
+// decodePlaceOrder is what POST /orders makes of a body.
+func decodePlaceOrder(body []byte) (customerID string, lines []order.Line, err error) {
+	req, err := decodeRequest[placeOrderRequest](body)
+	if err != nil {
+		return "", nil, err
+	}
+	return req.validate()
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/bus"
 	"github.com/example/orders-service/app/query"
+	"github.com/example/orders-service/domain/stock"
 )
 
 // sentCommand is one command the fake sender was given, with the correlation ID its ctx carried.
@@ -69,15 +70,16 @@ func (f *fakeSender) attemptCount() int {
 	return f.attempts
 }
 
-// env is one server over a fake command sender and the real in-memory read side.
+// env is one server over a fake command sender and the application on the in-memory
+// adapters, wired as the service wires it (app.New).
 type env struct {
 	t       *testing.T
 	srv     *httptest.Server
 	server  *Server
 	sender  *fakeSender
-	orders  *memory.OrderReadModel
+	orders  query.OrderReadModel
 	changes *spyChanges
-	stock   *memory.StockRepository
+	stock   stock.Repository
 }
 
 // envOptions adjust a test server; zero values keep the defaults.
@@ -95,16 +97,11 @@ func newEnv(t *testing.T, checks ...ReadinessCheck) *env {
 func newEnvWith(t *testing.T, opts envOptions, checks ...ReadinessCheck) *env {
 	t.Helper()
 	sender := &fakeSender{}
-	orders := memory.NewOrderReadModel()
-	changes := &spyChanges{OrderChanges: orders, subscribed: make(chan string, 100), released: make(chan string, 100)}
-	stockRepo := memory.NewStockRepository()
-	queries := app.Queries{
-		Order:     query.OrderHandler{ReadModel: orders},
-		WaitOrder: query.WaitOrderHandler{ReadModel: orders, Changes: changes},
-		Orders:    query.OrdersHandler{ReadModel: orders},
-		Stock:     query.StockHandler{Stock: stockRepo},
-	}
-	s := NewServer(sender, queries, checks, slog.New(slog.DiscardHandler))
+	adapters := memory.NewAdapters()
+	adapters.Commands = sender
+	changes := &spyChanges{OrderChanges: adapters.Changes, subscribed: make(chan string, 100), released: make(chan string, 100)}
+	adapters.Changes = changes
+	s := NewServer(sender, app.New(adapters).Queries, checks, slog.New(slog.DiscardHandler))
 	switch {
 	case opts.maxWait < 0:
 		s.SetMaxWait(0)
@@ -116,7 +113,7 @@ func newEnvWith(t *testing.T, opts envOptions, checks ...ReadinessCheck) *env {
 	srv.Config.RegisterOnShutdown(s.StopWaiting)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, server: s, sender: sender, orders: orders, changes: changes, stock: stockRepo}
+	return &env{t: t, srv: srv, server: s, sender: sender, orders: adapters.ReadModel, changes: changes, stock: adapters.Stock}
 }
 
 // spyChanges reports every subscription of a waiting request, and its release.

@@ -1,21 +1,25 @@
 package http
 
 import (
+	"errors"
+	"math"
 	"strconv"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/example/orders-service/domain/order"
 )
 
 // jsonInteger is an integer member of a request body. It reads a JSON number the way JSON
 // Schema's "integer" (and so openapi.yaml) does: by its value, however it is written, so
 // 2, 2.0 and 2e0 are all 2, and 1.5 is not an integer (a type error, 400). An integer too
-// large for an int is still an integer: it is kept as written, so that validation answers
-// "must be between" (422) for 1e23 as it does for 1001, instead of a decoding error.
+// large for an int is still an integer: it is read as the nearest int, beyond every bound
+// a rule sets, so that validation answers "must be between" (422) for 1e23 as it does for
+// 1001, instead of a decoding error; problems quote it as written.
 type jsonInteger struct {
-	value    int
-	tooLarge bool   // the value does not fit an int; literal has it
-	literal  string // the number as sent
+	value   int    // the integer, or the nearest int when it does not fit one
+	literal string // the number as sent
 }
 
 // notIntegerError is a value where an integer is required: another JSON type, or a number
@@ -36,13 +40,27 @@ func (n *jsonInteger) UnmarshalJSON(b []byte) error {
 	if !integral {
 		return &notIntegerError{got: truncate(lit, 40)}
 	}
-	*n = jsonInteger{value: value, tooLarge: !fits, literal: lit}
+	if !fits {
+		value = math.MaxInt
+		if strings.HasPrefix(lit, "-") {
+			value = math.MinInt
+		}
+	}
+	*n = jsonInteger{value: value, literal: lit}
 	return nil
 }
 
-// within reports whether the integer lies in [lo, hi].
-func (n jsonInteger) within(lo, hi int) bool {
-	return !n.tooLarge && n.value >= lo && n.value <= hi
+// check applies a domain rule to the integer. The rule's violation quotes the integer as it
+// was sent (2.0, 1e23), not as the rule read it.
+func (n jsonInteger) check(what string, rule func(what string, value int) error) error {
+	err := rule(what, n.value)
+	var v *order.Violation
+	if errors.As(err, &v) && v.Got != "" {
+		quoted := *v
+		quoted.Got = n.String()
+		return &quoted
+	}
+	return err
 }
 
 // String is the integer as it was sent, shortened: what a problem detail quotes.

@@ -4,144 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/example/orders-service/domain/order"
-	"github.com/example/orders-service/domain/stock"
 )
-
-type placeOrderRequest struct {
-	CustomerID *string `json:"customer_id"`
-	// Pointers, so that a null item is told apart from {}: the first is a type error.
-	Items []*placeOrderItem `json:"items"`
-}
-
-type placeOrderItem struct {
-	SKU      *string      `json:"sku"`
-	Quantity *jsonInteger `json:"quantity"`
-}
-
-// decodePlaceOrder turns a POST /orders body into validated domain values; every problem
-// found is reported at once, field by field.
-func decodePlaceOrder(body []byte) (customerID string, lines []order.Line, err error) {
-	var req placeOrderRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return "", nil, err
-	}
-	if i := slices.Index(req.Items, nil); i >= 0 {
-		field := fmt.Sprintf("items[%d]", i)
-		return "", nil, newProblem(http.StatusBadRequest, field+" must be an object, got null", FieldError{field, "must be an object, got null"})
-	}
-	var fields []FieldError
-	if req.CustomerID == nil {
-		fields = append(fields, FieldError{"customer_id", "is required"})
-	} else if err := order.ValidateID("customer_id", *req.CustomerID); err != nil {
-		fields = append(fields, FieldError{"customer_id", detailOf(err, "customer_id")})
-	}
-	switch {
-	case req.Items == nil:
-		fields = append(fields, FieldError{"items", "is required"})
-	case len(req.Items) == 0 || len(req.Items) > order.MaxLines:
-		fields = append(fields, FieldError{"items", fmt.Sprintf("must hold 1 to %d items, has %d", order.MaxLines, len(req.Items))})
-	}
-	seen := make(map[string]bool, len(req.Items))
-	for i, it := range req.Items {
-		if i >= order.MaxLines {
-			break
-		}
-		name := fmt.Sprintf("items[%d]", i)
-		switch {
-		case it.SKU == nil:
-			fields = append(fields, FieldError{name + ".sku", "is required"})
-		case order.ValidateSKU("sku", *it.SKU) != nil:
-			fields = append(fields, FieldError{name + ".sku", detailOf(order.ValidateSKU("sku", *it.SKU), "sku")})
-		case seen[*it.SKU]:
-			fields = append(fields, FieldError{name + ".sku", fmt.Sprintf("%q appears more than once; put the whole quantity on one item", *it.SKU)})
-		default:
-			seen[*it.SKU] = true
-		}
-		switch {
-		case it.Quantity == nil:
-			fields = append(fields, FieldError{name + ".quantity", "is required"})
-		case !it.Quantity.within(order.MinQuantity, order.MaxQuantity):
-			fields = append(fields, FieldError{name + ".quantity", fmt.Sprintf("must be between %d and %d, got %s", order.MinQuantity, order.MaxQuantity, it.Quantity)})
-		}
-		if it.SKU != nil && it.Quantity != nil {
-			lines = append(lines, order.Line{SKU: *it.SKU, Quantity: it.Quantity.value})
-		}
-	}
-	if len(fields) > 0 {
-		return "", nil, validationProblem(fields)
-	}
-	return *req.CustomerID, lines, nil
-}
-
-type cancelOrderRequest struct {
-	Reason string `json:"reason"`
-}
-
-const maxReasonLength = 1024
-
-// decodeCancelOrder accepts an empty body or {"reason": "..."}.
-func decodeCancelOrder(body []byte) (string, error) {
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return "", nil
-	}
-	var req cancelOrderRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return "", err
-	}
-	if len(req.Reason) > maxReasonLength {
-		return "", validationProblem([]FieldError{{"reason", fmt.Sprintf("must be at most %d bytes", maxReasonLength)}})
-	}
-	return req.Reason, nil
-}
-
-// decodeEmpty accepts no body or an empty JSON object, for commands that carry nothing.
-func decodeEmpty(body []byte) error {
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil
-	}
-	var req struct{}
-	return decodeStrict(body, &req)
-}
-
-type setStockRequest struct {
-	Quantity *jsonInteger `json:"quantity"`
-}
-
-func decodeSetStock(body []byte) (int, error) {
-	var req setStockRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return 0, err
-	}
-	switch {
-	case req.Quantity == nil:
-		return 0, validationProblem([]FieldError{{"quantity", "is required"}})
-	case !req.Quantity.within(0, stock.MaxLevel):
-		return 0, validationProblem([]FieldError{{"quantity", fmt.Sprintf("must be between 0 and %d, got %s", stock.MaxLevel, req.Quantity)}})
-	}
-	return req.Quantity.value, nil
-}
-
-func validationProblem(fields []FieldError) error {
-	parts := make([]string, len(fields))
-	for i, f := range fields {
-		parts[i] = f.Field + " " + f.Detail
-	}
-	return newProblem(http.StatusUnprocessableEntity, "invalid request: "+strings.Join(parts, "; "), fields...)
-}
-
-// detailOf keeps the rule of a domain validation error without its "invalid order: sku"
-// prefix, since the field is reported beside it.
-func detailOf(err error, what string) string {
-	msg := strings.TrimPrefix(err.Error(), order.ErrInvalidOrder.Error()+": ")
-	return strings.TrimPrefix(msg, what+" ")
-}
 
 // parseOrderID accepts only the UUIDs this service hands out.
 func parseOrderID(raw string) (string, error) {
@@ -167,7 +36,7 @@ func parseSKU(c echo.Context) (string, error) {
 		sku = unescaped
 	}
 	if err := order.ValidateSKU("sku", sku); err != nil {
-		return "", newProblem(http.StatusBadRequest, "invalid SKU in path: sku "+detailOf(err, "sku"))
+		return "", newProblem(http.StatusBadRequest, "invalid SKU in path: "+ruleBroken(err).String())
 	}
 	return sku, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/example/orders-service/adapters/memory"
 	"github.com/example/orders-service/app"
 	"github.com/example/orders-service/app/query"
 	"github.com/example/orders-service/domain/order"
@@ -98,7 +99,9 @@ func (failingReadModel) Get(context.Context, string) (query.OrderView, error) {
 func TestOrderCommandWhenTheReadSideFails(t *testing.T) {
 	sender := &fakeSender{}
 	logs := &lockedBuffer{}
-	s := NewServer(sender, app.Queries{WaitOrder: query.WaitOrderHandler{ReadModel: failingReadModel{}}}, nil, slog.New(slog.NewTextHandler(logs, nil)))
+	adapters := memory.NewAdapters()
+	adapters.ReadModel = failingReadModel{adapters.ReadModel}
+	s := NewServer(sender, app.New(adapters).Queries, nil, slog.New(slog.NewTextHandler(logs, nil)))
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	for _, action := range []string{"ship", "cancel"} {

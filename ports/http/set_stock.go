@@ -1,0 +1,33 @@
+package http
+
+import (
+	"fmt"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/example/orders-service/app/command"
+	"github.com/example/orders-service/domain/stock"
+)
+
+// PUT /stock/{sku}: record a stock count.
+
+type setStockRequest struct {
+	Quantity *jsonInteger `json:"quantity"`
+}
+
+func (s *Server) setStock(c echo.Context) error {
+	return acceptCommand(s, c, aSKU, func(sku string, req setStockRequest) (command.SetStockLevel, error) {
+		var broken fieldErrors
+		switch {
+		case req.Quantity == nil:
+			broken.missing("quantity")
+		case stock.ValidateOnHand(req.Quantity.value) != nil:
+			// The stock package's errors name no field, so the rule is worded here; its bound is stock's.
+			broken = append(broken, FieldError{"quantity", fmt.Sprintf("must be between 0 and %d, got %s", stock.MaxLevel, req.Quantity)})
+		}
+		if err := broken.problem(); err != nil {
+			return command.SetStockLevel{}, err
+		}
+		return command.SetStockLevel{SKU: sku, Quantity: req.Quantity.value}, nil
+	})
+}
