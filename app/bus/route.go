@@ -165,7 +165,7 @@ func CheckRoutes(routes []Route) error {
 			commandHandler[r.Message] = r.Handler
 		}
 		if seen[[2]string{r.Group, r.Message}] {
-			errs = append(errs, fmt.Errorf("group %s routes %s twice", r.Group, r.Message))
+			errs = append(errs, fmt.Errorf("group %s routes %s twice: a second handler of one message type needs a consumer group of its own", r.Group, r.Message))
 		}
 		seen[[2]string{r.Group, r.Message}] = true
 		s := stream{r.Kind, ctx}
