@@ -97,7 +97,7 @@ func (r *StockRepository) UpdateReservation(ctx context.Context, orderID string,
 func (r *StockRepository) Level(ctx context.Context, sku string) (stock.Level, error) {
 	l := stock.Level{SKU: sku}
 	err := inTx(ctx, r.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT on_hand, reserved FROM stock_levels WHERE sku = $1`, sku).Scan(&l.OnHand, &l.Reserved)
+		err := tx.QueryRow(ctx, `SELECT on_hand, reserved, count_id FROM stock_levels WHERE sku = $1`, sku).Scan(&l.OnHand, &l.Reserved, &l.CountID)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("loading stock level of %s: %w", sku, err)
 		}
@@ -157,7 +157,7 @@ func lockLevels(ctx context.Context, tx pgx.Tx, skus []string) (stock.Levels, er
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO stock_levels (sku) SELECT s FROM unnest($1::text[]) WITH ORDINALITY AS u(s, n) ORDER BY n
 		ON CONFLICT (sku) DO NOTHING`, sorted)
-	b.Queue(`SELECT sku, on_hand, reserved FROM stock_levels WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE`, sorted)
+	b.Queue(`SELECT sku, on_hand, reserved, count_id FROM stock_levels WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE`, sorted)
 	br := tx.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		return nil, errors.Join(fmt.Errorf("creating stock levels %v: %w", sorted, err), br.Close())
@@ -168,7 +168,7 @@ func lockLevels(ctx context.Context, tx pgx.Tx, skus []string) (stock.Levels, er
 	}
 	for rows.Next() {
 		var l stock.Level
-		if err := rows.Scan(&l.SKU, &l.OnHand, &l.Reserved); err != nil {
+		if err := rows.Scan(&l.SKU, &l.OnHand, &l.Reserved, &l.CountID); err != nil {
 			rows.Close()
 			return nil, errors.Join(fmt.Errorf("locking stock levels %v: %w", sorted, err), br.Close())
 		}
@@ -194,12 +194,13 @@ func storeLevels(ctx context.Context, tx pgx.Tx, levels []stock.Level) error {
 	skus := make([]string, len(levels))
 	onHand := make([]int64, len(levels))
 	reserved := make([]int64, len(levels))
+	countIDs := make([]string, len(levels))
 	for i, l := range levels {
-		skus[i], onHand[i], reserved[i] = l.SKU, int64(l.OnHand), int64(l.Reserved)
+		skus[i], onHand[i], reserved[i], countIDs[i] = l.SKU, int64(l.OnHand), int64(l.Reserved), l.CountID
 	}
-	_, err := tx.Exec(ctx, `UPDATE stock_levels AS s SET on_hand = v.on_hand, reserved = v.reserved
-		FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(sku, on_hand, reserved) WHERE s.sku = v.sku`,
-		skus, onHand, reserved)
+	_, err := tx.Exec(ctx, `UPDATE stock_levels AS s SET on_hand = v.on_hand, reserved = v.reserved, count_id = v.count_id
+		FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS v(sku, on_hand, reserved, count_id) WHERE s.sku = v.sku`,
+		skus, onHand, reserved, countIDs)
 	if err != nil {
 		return fmt.Errorf("storing stock levels %v: %w", skus, err)
 	}

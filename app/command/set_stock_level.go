@@ -11,9 +11,13 @@ import (
 )
 
 // SetStockLevel records a stock count: the units of a SKU on hand, reserved ones included.
+// CountID names the count (a time-ordered UUID chosen where it was taken), so that counts
+// apply in order and a redelivered one changes nothing; it may be empty for senders that
+// do not name counts, whose counts then apply as they come.
 type SetStockLevel struct {
 	SKU      string `json:"sku"`
 	Quantity int    `json:"quantity"`
+	CountID  string `json:"count_id,omitempty"`
 }
 
 func (SetStockLevel) MessageName() string    { return "stock.SetStockLevel.v1" }
@@ -22,12 +26,13 @@ func (c SetStockLevel) Validate() error {
 	return errors.Join(order.ValidateSKU("sku", c.SKU), stock.ValidateOnHand(c.Quantity))
 }
 
-// SetStockLevel is idempotent by nature: the same count recorded twice, even with reservations made
-// in between, leaves the same level.
+// SetStockLevel records the count unless the level starts from it, or from a later one,
+// already: the same count delivered again, after reservations or shipments, changes nothing.
+// Either way it announces the level as it stands.
 func (h Handlers) SetStockLevel(ctx context.Context, cmd SetStockLevel) error {
 	var level stock.Level
 	err := h.Stock.UpdateLevel(ctx, cmd.SKU, func(l *stock.Level) error {
-		if err := l.SetOnHand(cmd.Quantity); err != nil {
+		if _, err := l.Count(cmd.CountID, cmd.Quantity); err != nil {
 			return err
 		}
 		level = *l

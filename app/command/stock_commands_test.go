@@ -396,3 +396,50 @@ func TestStockCommandsStorageDown(t *testing.T) {
 	}
 	assertPublished(t, h.bus.Published())
 }
+
+// Counts apply in the order of their IDs: a count delivered again after a shipment, or an
+// older count delivered after a newer one, changes nothing; a count without an ID applies as
+// it comes. Each delivery announces the level as it stands.
+func TestStockCountsApplyInOrderOnce(t *testing.T) {
+	t.Parallel()
+	count := func(id string, qty int) command.SetStockLevel {
+		return command.SetStockLevel{SKU: "A", Quantity: qty, CountID: id}
+	}
+	tests := []struct {
+		name          string
+		after         []command.SetStockLevel // delivered after count c1 of 10 and a shipment of 2
+		onHand, avail int
+	}{
+		{"the same count again", []command.SetStockLevel{count("c1", 10)}, 8, 8},
+		{"a newer count", []command.SetStockLevel{count("c2", 20)}, 20, 20},
+		{"an older count after a newer", []command.SetStockLevel{count("c2", 20), count("c0", 5), count("c1", 10)}, 20, 20},
+		{"a count without an ID", []command.SetStockLevel{count("", 7)}, 7, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			steps := []bus.Message{count("c1", 10), command.SetStockLevel{SKU: "B", Quantity: 5, CountID: "c1"}, reserveO1, command.ShipStock{OrderID: "o-1"}}
+			for _, m := range steps {
+				if err := h.handle(t.Context(), m); err != nil {
+					t.Fatalf("%s: %v", m.MessageName(), err)
+				}
+			}
+			h.assertLevel(t, "A", 8, 0, 8)
+			h.bus.Published()
+			for _, c := range tt.after {
+				if err := h.handle(t.Context(), c); err != nil {
+					t.Fatalf("count %s: %v", c.CountID, err)
+				}
+			}
+			h.assertLevel(t, "A", tt.onHand, 0, tt.avail)
+			published := h.bus.Published()
+			if len(published) != len(tt.after) {
+				t.Fatalf("published %v, want one StockLevelSet per count", published)
+			}
+			if last := published[len(published)-1].(stock.StockLevelSet); last.OnHand != tt.onHand {
+				t.Fatalf("last StockLevelSet says on hand %d, want the level as it stands, %d", last.OnHand, tt.onHand)
+			}
+		})
+	}
+}

@@ -20,10 +20,16 @@ var ErrInvalidLevel = errors.New("invalid stock level")
 // orders. Storing on-hand rather than available is what makes setting a level idempotent:
 // a stock count redelivered after a reservation was made still leaves the reservation
 // counted, where "set available" would hand the reserved units out a second time.
+//
+// CountID names the count the on-hand figure starts from. Counts are applied in the order
+// of their IDs (time-ordered, chosen where the count is taken), so a count delivered again,
+// or an older one delivered after a newer, changes nothing: shipments made since the count
+// stay taken out.
 type Level struct {
 	SKU      string
 	OnHand   int
 	Reserved int
+	CountID  string
 }
 
 // Available is what orders can still reserve. It is never negative: a count below what is
@@ -37,6 +43,23 @@ func (l *Level) SetOnHand(quantity int) error {
 	}
 	l.OnHand = quantity
 	return nil
+}
+
+// Count records the stock count countID of quantity units on hand, unless the level starts
+// from that count or a later one already; it reports whether it did. A count without an ID
+// is applied whatever came before: a sender that does not name its counts cannot be kept in
+// order.
+func (l *Level) Count(countID string, quantity int) (bool, error) {
+	if countID != "" && countID <= l.CountID {
+		return false, ValidateOnHand(quantity)
+	}
+	if err := l.SetOnHand(quantity); err != nil {
+		return false, err
+	}
+	if countID != "" {
+		l.CountID = countID
+	}
+	return true, nil
 }
 
 // ValidateOnHand checks a stock count: 0 to MaxLevel units.

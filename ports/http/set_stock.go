@@ -3,6 +3,7 @@ package http
 import (
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/example/orders-service/app/command"
@@ -28,6 +29,12 @@ func (s *Server) setStock(c echo.Context) error {
 		if err := broken.problem(); err != nil {
 			return command.SetStockLevel{}, err
 		}
-		return command.SetStockLevel{SKU: sku, Quantity: req.Quantity.value}, nil
+		// The count is named here, where it is taken: counts of a SKU then apply in the order
+		// they were taken, and a redelivered one changes nothing.
+		countID, err := uuid.NewV7()
+		if err != nil {
+			return command.SetStockLevel{}, fmt.Errorf("naming the stock count: %w", err)
+		}
+		return command.SetStockLevel{SKU: sku, Quantity: req.Quantity.value, CountID: countID.String()}, nil
 	})
 }
