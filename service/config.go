@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/example/orders-service/adapters/kafka"
 )
 
 // Config is everything the service reads from its environment. Each field's tags are the
@@ -32,6 +34,18 @@ type Config struct {
 	KafkaIdempotent        bool          `env:"KAFKA_IDEMPOTENT_PRODUCER" envDefault:"true" help:"Kafka's idempotent producer; see Guarantees and limits before turning it off"`
 	KafkaProducers         int           `env:"KAFKA_PRODUCERS" envDefault:"1" help:"producers (connections) a publisher spreads sends over, by key; more helps a multi-broker cluster, not the single-threaded embedded broker"`
 
+	// Secured clusters (kafka_security.go): applied to every Kafka client the service makes.
+	KafkaTLS                   bool         `env:"KAFKA_TLS" envDefault:"false" help:"connect to the brokers over TLS (SSL and SASL_SSL listeners)"`
+	KafkaTLSCAFile             string       `env:"KAFKA_TLS_CA_FILE" help:"PEM file of the CA certificates that sign the brokers' certificates; empty: the system's CAs"`
+	KafkaTLSCertFile           string       `env:"KAFKA_TLS_CERT_FILE" help:"PEM client certificate, for brokers that require one (mutual TLS); with KAFKA_TLS_KEY_FILE"`
+	KafkaTLSKeyFile            string       `env:"KAFKA_TLS_KEY_FILE" help:"PEM private key of KAFKA_TLS_CERT_FILE"`
+	KafkaTLSServerName         string       `env:"KAFKA_TLS_SERVER_NAME" help:"name the brokers' certificates must hold; empty: each broker's host"`
+	KafkaTLSInsecureSkipVerify bool         `env:"KAFKA_TLS_INSECURE_SKIP_VERIFY" envDefault:"false" help:"accept any broker certificate, for debugging only: anyone on the network path can then read the traffic, SASL credentials included"`
+	KafkaSASLMechanism         string       `env:"KAFKA_SASL_MECHANISM" help:"PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty: no SASL"`
+	KafkaSASLUsername          string       `env:"KAFKA_SASL_USERNAME" help:"SASL username"`
+	KafkaSASLPassword          kafka.Secret `env:"KAFKA_SASL_PASSWORD" help:"SASL password; never logged or printed"`
+	KafkaSASLPasswordFile      string       `env:"KAFKA_SASL_PASSWORD_FILE" help:"file holding the SASL password (a secrets mount), instead of KAFKA_SASL_PASSWORD; a trailing newline is ignored"`
+
 	DatabaseURL            string        `env:"DATABASE_URL" help:"PostgreSQL connection URL; empty keeps state in memory"`
 	DatabaseMaxConns       int           `env:"DATABASE_MAX_CONNS" envDefault:"10" help:"connection pool size"`
 	DatabaseConnectTimeout time.Duration `env:"DATABASE_CONNECT_TIMEOUT" envDefault:"5s" help:"bound on connecting to PostgreSQL"`
@@ -40,6 +54,8 @@ type Config struct {
 	InboxPruneInterval     time.Duration `env:"INBOX_PRUNE_INTERVAL" envDefault:"1h" help:"how often old inbox entries are deleted"`
 
 	DebugPprof bool `env:"DEBUG_PPROF" envDefault:"false" help:"serve Go's profiler at /debug/pprof/ on the HTTP port"`
+
+	MetricsLagInterval time.Duration `env:"METRICS_LAG_INTERVAL" envDefault:"15s" help:"how often the consumer lag, the poison topic's size and the outbox backlog served at /metrics are read"`
 
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn, error"`
 	LogFormat string `env:"LOG_FORMAT" envDefault:"text" help:"text or json"`
@@ -55,6 +71,10 @@ type Config struct {
 
 // maxHTTPMaxWait bounds HTTP_MAX_WAIT: a waiting request holds a connection.
 const maxHTTPMaxWait = 10 * time.Minute
+
+// minMetricsLagInterval bounds METRICS_LAG_INTERVAL: each read asks Kafka for the offsets
+// of every partition, and the database for the outbox backlog.
+const minMetricsLagInterval = 100 * time.Millisecond
 
 // LoadConfig reads the environment and validates it. Errors name the variable.
 func LoadConfig() (Config, error) {
@@ -122,6 +142,8 @@ func (c Config) validate() error {
 	check(c.RetryInitialInterval > 0, "RETRY_INITIAL_INTERVAL must be positive, got %s", c.RetryInitialInterval)
 	check(c.RetryMaxInterval >= c.RetryInitialInterval, "RETRY_MAX_INTERVAL (%s) must not be below RETRY_INITIAL_INTERVAL (%s)", c.RetryMaxInterval, c.RetryInitialInterval)
 	check(c.RetryMaxElapsedTime > 0, "RETRY_MAX_ELAPSED_TIME must be positive, got %s", c.RetryMaxElapsedTime)
+	check(c.MetricsLagInterval >= minMetricsLagInterval, "METRICS_LAG_INTERVAL must be at least %s, got %s", minMetricsLagInterval, c.MetricsLagInterval)
+	errs = append(errs, c.validateKafkaSecurity()...)
 	return errors.Join(errs...)
 }
 

@@ -31,6 +31,7 @@ func run(ctx context.Context, logOutput io.Writer) error {
 	// The process's default logger becomes the configured one, so code that logs through
 	// slog.Default writes in the same format and level as the rest.
 	slog.SetDefault(logger)
+	reportTelemetryErrors(logger)
 	svc, err := New(ctx, cfg, Options{Logger: logger})
 	if err != nil {
 		return err

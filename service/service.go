@@ -14,6 +14,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/example/orders-service/adapters/kafka"
 	"github.com/example/orders-service/adapters/memory"
@@ -33,6 +34,10 @@ type Options struct {
 	// WrapOrders decorates the order repository of either mode; tests use it to inject
 	// failures and panics.
 	WrapOrders func(order.Repository) order.Repository
+	// TracerProvider, when set, makes the service's spans instead of the provider the
+	// OTEL_* variables describe; tests pass one with an in-memory exporter. The service
+	// flushes it at shutdown and leaves shutting it down to the caller.
+	TracerProvider trace.TracerProvider
 }
 
 // Service is the running whole: broker connection, router and HTTP server.
@@ -48,6 +53,11 @@ type Service struct {
 	http     *http.Server
 	topics   messaging.Topics
 	durable  *durable // nil in the in-memory mode
+	metrics  *metrics // served at GET /metrics (metrics.go)
+	// kafkaSecurity is TLS and SASL for every Kafka client (kafka_security.go).
+	kafkaSecurity kafka.Security
+	// telemetry makes spans and carries their context (telemetry.go).
+	telemetry *telemetry
 }
 
 // New builds the service and claims its ports; nothing is handled until Run. On error,
@@ -63,6 +73,9 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		}
 	}()
 
+	if err := s.startTelemetry(ctx, opts.TracerProvider); err != nil {
+		return nil, err
+	}
 	if err := s.connectKafka(); err != nil {
 		return nil, err
 	}
@@ -75,11 +88,14 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 	if s.pub, err = client.NewPublisher(); err != nil {
 		return nil, err
 	}
+	if err := s.instrumentPublisher(); err != nil {
+		return nil, err
+	}
 	adapters, busPublisher, unitOfWork, err := s.openState(ctx, opts, client.Logger)
 	if err != nil {
 		return nil, err
 	}
-	buses, err := messaging.NewBuses(busPublisher, s.topics, client.Logger)
+	buses, err := messaging.NewBuses(messaging.TracePublisher(busPublisher, s.telemetry.Tracing), s.topics, client.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +117,8 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 		PoisonLimits:    messaging.DefaultPoisonLimits(kafka.MaxMessageBytes),
 		PoisonBackoff:   messaging.PoisonBackoff{Initial: cfg.RetryInitialInterval, Max: poisonMaxBackoff},
 		WatermillLogger: client.Logger,
+		Tracing:         s.telemetry.Tracing,
+		Metrics:         s.metrics.messaging,
 	}, application.Routes, s.pub, client.NewSubscriber, s.logger)
 	if err != nil {
 		return nil, err
@@ -124,6 +142,10 @@ func New(ctx context.Context, cfg Config, opts Options) (svc *Service, err error
 	)
 	api := httpport.NewServer(buses, application.Queries, checks, s.logger)
 	api.SetMaxWait(cfg.HTTPMaxWait)
+	api.EnableTracing(s.telemetry.Provider, s.telemetry.Propagator)
+	if err := s.enableMetrics(api, application.Routes); err != nil {
+		return nil, err
+	}
 	if cfg.DebugPprof {
 		api.EnableProfiling()
 		s.logger.Warn("profiling endpoints enabled at /debug/pprof/ (DEBUG_PPROF)")
@@ -154,7 +176,7 @@ func (s *Service) openState(ctx context.Context, opts Options, logger watermill.
 	)
 	if s.cfg.DatabaseURL != "" {
 		var err error
-		if s.durable, err = openDurable(ctx, s.cfg, s.pub, s.logger, logger); err != nil {
+		if s.durable, err = openDurable(ctx, s.cfg, messaging.TraceRelay(s.pub, s.telemetry.Tracing), s.logger, logger); err != nil {
 			return app.Adapters{}, nil, nil, err
 		}
 		adapters = s.durable.adapters(s.logger)
@@ -195,6 +217,9 @@ func (s *Service) connectKafka() error {
 	} else {
 		s.logger.Info("kafka: external cluster", "brokers", s.brokers)
 	}
+	if err := s.secureKafka(); err != nil {
+		return err
+	}
 	admin, err := kafka.NewAdmin(s.brokers, s.kafkaSettings())
 	if err != nil {
 		return err
@@ -217,7 +242,7 @@ func (s *Service) provisionTopics(ctx context.Context) error {
 }
 
 func (s *Service) kafkaSettings() kafka.Settings {
-	return kafka.Settings{ClientID: s.cfg.KafkaClientID, DialTimeout: s.cfg.KafkaDialTimeout, NotIdempotent: !s.cfg.KafkaIdempotent, Producers: s.cfg.KafkaProducers}
+	return kafka.Settings{ClientID: s.cfg.KafkaClientID, DialTimeout: s.cfg.KafkaDialTimeout, NotIdempotent: !s.cfg.KafkaIdempotent, Producers: s.cfg.KafkaProducers, Security: s.kafkaSecurity}
 }
 
 // HTTPAddr is the address the API listens on (useful with port 0).
@@ -252,6 +277,7 @@ func (s *Service) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 
+	s.metrics.start(s.cfg.MetricsLagInterval, s.logger)
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- s.http.Serve(httpport.WrapListener(s.listener)) }()
 	s.logger.Info("orders-service ready", "http", s.HTTPAddr(), "kafka", s.brokers, "topics", s.router.Topics())
@@ -288,6 +314,10 @@ func (s *Service) shutdown() error {
 			errs = append(errs, fmt.Errorf("stopping outbox relay: %w", err))
 		}
 	}
+	// After the router and the relays, whose last spans have ended by now.
+	if err := s.telemetry.shutdown(deadline); err != nil {
+		errs = append(errs, err)
+	}
 	s.closeAll()
 	s.logger.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 	return errors.Join(errs...)
@@ -295,6 +325,7 @@ func (s *Service) shutdown() error {
 
 // closeAll releases what New acquired, in reverse order; safe on a half-built service.
 func (s *Service) closeAll() {
+	s.metrics.stop() // its reads use the admin client and the pool
 	if s.listener != nil {
 		_ = s.listener.Close()
 	}
@@ -312,4 +343,5 @@ func (s *Service) closeAll() {
 	if s.embedded != nil {
 		s.embedded.Close()
 	}
+	s.closeTelemetry()
 }

@@ -111,12 +111,18 @@ func (a *Admin) connected() (sarama.ClusterAdmin, error) {
 	if a.client != nil {
 		return a.client, nil
 	}
-	client, err := sarama.NewClusterAdmin(a.brokers, a.cfg)
+	base, err := sarama.NewClient(a.brokers, a.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to Kafka at %v: %w", a.brokers, err)
 	}
-	a.client = client
-	return client, nil
+	admin, err := sarama.NewClusterAdminFromClient(base)
+	if err != nil {
+		_ = base.Close()
+		return nil, fmt.Errorf("connecting to Kafka at %v: %w", a.brokers, err)
+	}
+	// The client under the admin client goes along: offsets are read through it (lag.go).
+	a.client = adminClient{ClusterAdmin: admin, base: base}
+	return a.client, nil
 }
 
 // drop forgets client, unless another call replaced it already, and closes it.

@@ -17,8 +17,9 @@ type Embedded struct {
 }
 
 // StartEmbedded listens on addr ("127.0.0.1:9092", or port 0 for any free port). With a
-// dataDir the broker keeps topics, records and committed offsets across restarts.
-func StartEmbedded(addr string, partitions int, dataDir string) (*Embedded, error) {
+// dataDir the broker keeps topics, records and committed offsets across restarts. Options
+// secure it (embedded_security.go); without any it speaks plaintext.
+func StartEmbedded(addr string, partitions int, dataDir string, secure ...EmbeddedOption) (*Embedded, error) {
 	var bound net.Addr
 	opts := []kfake.Opt{
 		kfake.NumBrokers(1),
@@ -34,6 +35,9 @@ func StartEmbedded(addr string, partitions int, dataDir string) (*Embedded, erro
 	}
 	if dataDir != "" {
 		opts = append(opts, kfake.DataDir(dataDir))
+	}
+	for _, o := range secure {
+		opts = append(opts, o.opts...)
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {

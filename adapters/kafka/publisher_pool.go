@@ -6,7 +6,10 @@ import (
 	"hash/maphash"
 	"sync"
 
+	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/example/orders-service/app/bus"
 )
 
 // publisherPool spreads sends over several synchronous producers, each with its own
@@ -41,10 +44,21 @@ func (p *publisherPool) Publish(topic string, msgs ...*message.Message) error {
 			i = int(maphash.String(p.seed, p.key(msg)) % uint64(len(p.producers)))
 		}
 		if err := p.producers[i].Publish(topic, msg); err != nil {
-			return err
+			return aboutTheMessage(err)
 		}
 	}
 	return nil
+}
+
+// aboutTheMessage marks a produce error that the message itself causes (too large, refused
+// as invalid) as permanent: sending it again can never succeed. Any other failure is the
+// broker's, and worth waiting out.
+func aboutTheMessage(err error) error {
+	var cfg sarama.ConfigurationError
+	if errors.Is(err, sarama.ErrMessageSizeTooLarge) || errors.Is(err, sarama.ErrInvalidMessage) || errors.As(err, &cfg) {
+		return bus.Permanent(err)
+	}
+	return err
 }
 
 func (p *publisherPool) Close() error {

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/example/orders-service/app/bus"
 )
 
 type fakeProducer struct {
@@ -230,5 +232,28 @@ func TestPublisherPoolCloseWaitsForSends(t *testing.T) {
 	}
 	if err := pool.Close(); err != nil {
 		t.Errorf("second Close = %v", err)
+	}
+}
+
+// A produce error the message causes is permanent (sending it again cannot succeed); any
+// other is the broker's.
+func TestAboutTheMessage(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		permanent bool
+	}{
+		{"too large for the broker", fmt.Errorf("producing: %w", sarama.ErrMessageSizeTooLarge), true},
+		{"too large for the producer", sarama.ConfigurationError("Attempt to produce message larger than configured Producer.MaxMessageBytes"), true},
+		{"invalid record", sarama.ErrInvalidMessage, true},
+		{"breaker open", errors.New("circuit breaker is open"), false},
+		{"broker gone", sarama.ErrOutOfBrokers, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errors.Is(aboutTheMessage(tt.err), bus.ErrPermanent); got != tt.permanent {
+				t.Fatalf("permanent = %v, want %v", got, tt.permanent)
+			}
+		})
 	}
 }

@@ -31,6 +31,8 @@ type Settings struct {
 	NotIdempotent bool
 	// Producers is how many producers (connections) a publisher spreads sends over.
 	Producers int
+	// Security is TLS and SASL for every connection (security.go); zero: plaintext.
+	Security Security
 }
 
 // Sarama records client metrics in go-metrics on every request; nothing here reads them,
@@ -80,5 +82,6 @@ func saramaConfig(s Settings) *sarama.Config {
 	c.Consumer.Offsets.AutoCommit.Enable = true
 	c.Consumer.Offsets.AutoCommit.Interval = time.Second
 	c.Consumer.MaxWaitTime = 250 * time.Millisecond
+	applySecurity(c, s.Security)
 	return c
 }

@@ -30,6 +30,12 @@ func (p OutboxPublisher) shardOf(msg *message.Message) int {
 
 var outboxSchema = wsql.DefaultPostgreSQLSchema{}
 
+// The relays read the outbox as one watermill-sql consumer group, whose offsets table
+// marks what was sent; the backlog metric (metrics.go) reads the same mark.
+var outboxOffsets = wsql.DefaultPostgreSQLOffsetsAdapter{}
+
+const relayConsumerGroup = "outbox-relay"
+
 // OutboxPublisher writes a message into the outbox, inside the transaction of the unit of
 // work running in the message's context, so the message exists if and only if the state
 // change that caused it commits. A message sent outside any unit of work (an HTTP command,
@@ -80,10 +86,10 @@ type Relay struct {
 // empties it into out, holding a message out refuses (see relayHold).
 func NewRelay(ctx context.Context, pool *pgxpool.Pool, shard int, out message.Publisher, backoff RelayBackoff, logger watermill.LoggerAdapter) (*Relay, error) {
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
-		ConsumerGroup: "outbox-relay",
+		ConsumerGroup: relayConsumerGroup,
 		// An idle relay looks for new rows this often; under load it never waits.
 		SchemaAdapter:    outboxSchema,
-		OffsetsAdapter:   wsql.DefaultPostgreSQLOffsetsAdapter{},
+		OffsetsAdapter:   outboxOffsets,
 		InitializeSchema: true,
 		PollInterval:     20 * time.Millisecond,
 		ResendInterval:   100 * time.Millisecond,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/example/orders-service/adapters/kafka"
@@ -21,6 +22,7 @@ import (
 type outboxRig struct {
 	db     *postgres.OrderRepository
 	broker *kafka.Embedded
+	pool   *pgxpool.Pool
 }
 
 func newOutboxRig(t *testing.T) (*outboxRig, func(handler message.HandlerFunc) message.HandlerFunc, postgres.OutboxPublisher, *postgres.Relay) {
@@ -43,7 +45,7 @@ func newOutboxRig(t *testing.T) (*outboxRig, func(handler message.HandlerFunc) m
 	if err != nil {
 		t.Fatal(err)
 	}
-	rig := &outboxRig{db: postgres.NewOrderRepository(pool), broker: broker}
+	rig := &outboxRig{db: postgres.NewOrderRepository(pool), broker: broker, pool: pool}
 	return rig, postgres.UnitOfWork(pool), postgres.OutboxPublisher{Direct: kafkaPub, Shards: 1, Logger: watermill.NopLogger{}}, relay
 }
 

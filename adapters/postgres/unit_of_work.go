@@ -9,6 +9,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/example/orders-service/app/bus"
 )
 
 // UnitOfWork is router middleware that runs each handler attempt in one transaction: the
@@ -25,7 +27,7 @@ func UnitOfWork(pool *pgxpool.Pool) message.HandlerMiddleware {
 			outer := msg.Context()
 			tx, err := pool.Begin(outer)
 			if err != nil {
-				return nil, fmt.Errorf("beginning unit of work: %w", err)
+				return nil, bus.Unavailable(fmt.Errorf("beginning unit of work: %w", err))
 			}
 			defer func() {
 				// The message outlives the transaction (the poison queue may publish it):
@@ -53,7 +55,7 @@ func UnitOfWork(pool *pgxpool.Pool) message.HandlerMiddleware {
 				return produced, err
 			}
 			if err := tx.Commit(outer); err != nil {
-				return nil, fmt.Errorf("committing unit of work: %w", err)
+				return nil, bus.Unavailable(fmt.Errorf("committing unit of work: %w", err))
 			}
 			return produced, nil
 		}

@@ -43,3 +43,23 @@ type permanentError struct{ err error }
 
 func (e permanentError) Error() string   { return e.err.Error() }
 func (e permanentError) Unwrap() []error { return []error{e.err, ErrPermanent} }
+
+// ErrUnavailable marks a failure of what the handler depends on, not of the message: the
+// broker or the database did not take a write. No number of retries within one delivery
+// can be trusted to outlast an outage, and poisoning the message would lose a step of its
+// flow, so the router holds it and tries again until the dependency is back.
+var ErrUnavailable = errors.New("dependency unavailable")
+
+// Unavailable wraps err so errors.Is(err, ErrUnavailable) holds. A permanent error stays
+// permanent: it says the message can never succeed, whatever is available.
+func Unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrPermanent) {
+		return err
+	}
+	return unavailableError{err}
+}
+
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string   { return e.err.Error() }
+func (e unavailableError) Unwrap() []error { return []error{e.err, ErrUnavailable} }

@@ -6,6 +6,10 @@
 //	KAFKA_BROKERS=127.0.0.1:9092 go run .
 //
 // It is a development tool: one node, no replication, data in memory unless --data-dir.
+// With --tls-dir and --sasl-mechanism it takes only TLS and SASL connections, like a
+// managed cluster; it prints the variables that connect the service to it:
+//
+//	go run ./cmd/devbroker --tls-dir /tmp/devbroker-tls --sasl-mechanism SCRAM-SHA-512 --sasl-user dev --sasl-password dev-secret
 package main
 
 import (
@@ -15,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/example/orders-service/adapters/kafka"
@@ -37,15 +42,27 @@ func run(ctx context.Context, args []string, log io.Writer, ready func(addr stri
 	addr := fs.String("addr", "127.0.0.1:9092", "listen address (port 0: any free port)")
 	partitions := fs.Int("partitions", 8, "partitions of auto-created topics")
 	dataDir := fs.String("data-dir", "", "keep topics, records and offsets in this directory")
+	var sec securityFlags
+	fs.StringVar(&sec.tlsDir, "tls-dir", "", "take TLS connections only, with a certificate for 127.0.0.1, localhost and the --addr host signed by a CA of its own; both are written to this directory the first time ("+caFileName+" is the CA for KAFKA_TLS_CA_FILE) and reused after")
+	fs.StringVar(&sec.saslMechanism, "sasl-mechanism", "", "require SASL: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	fs.StringVar(&sec.saslUser, "sasl-user", "dev", "the one SASL user")
+	fs.StringVar(&sec.saslPassword, "sasl-password", "", "its password (a development one: it is visible to other local users in the process list)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	b, err := kafka.StartEmbedded(*addr, *partitions, *dataDir)
+	secure, clientEnv, err := sec.options(*addr)
+	if err != nil {
+		return err
+	}
+	b, err := kafka.StartEmbedded(*addr, *partitions, *dataDir, secure...)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
 	fmt.Fprintf(log, "devbroker: Kafka-protocol broker (kfake) listening on %s\n", b.Addr())
+	if len(clientEnv) > 0 {
+		fmt.Fprintf(log, "devbroker: connect with KAFKA_BROKERS=%s %s\n", b.Addr(), strings.Join(clientEnv, " "))
+	}
 	if ready != nil {
 		ready(b.Addr())
 	}

@@ -25,6 +25,7 @@ type baselineConfig struct {
 	Partitions int // 0: as many as the service's orders.commands topic
 	Publishers int
 	Timeout    time.Duration // bound on consuming everything back
+	Security   kafka.Security
 }
 
 // baselineResult is what the raw run measured.
@@ -63,9 +64,9 @@ func runBaseline(ctx context.Context, cfg baselineConfig) (baselineResult, error
 	if cfg.Messages <= 0 {
 		return res, errors.New("baseline: no messages to send (no order reached a final state)")
 	}
-	admin, err := newBaselineAdmin(cfg.Brokers)
+	admin, err := kafka.NewClusterAdmin(cfg.Brokers, baselineSettings(cfg.Security))
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("baseline: %w", err)
 	}
 	defer admin.Close()
 	if res.Partitions, err = baselinePartitions(admin, cfg.Partitions); err != nil {
@@ -78,7 +79,7 @@ func runBaseline(ctx context.Context, cfg baselineConfig) (baselineResult, error
 
 	client := kafka.Client{
 		Brokers:  cfg.Brokers,
-		Settings: kafka.Settings{ClientID: "loadgen-baseline"},
+		Settings: baselineSettings(cfg.Security),
 		Key:      func(m *message.Message) string { return m.Metadata.Get(mdPartitionKey) },
 		Logger:   watermill.NopLogger{},
 	}
@@ -133,17 +134,6 @@ func runBaseline(ctx context.Context, cfg baselineConfig) (baselineResult, error
 	res.PublishedPerSec = round(perSecond(cfg.Messages, published.Sub(start)), 1)
 	res.MsgsPerSec = round(perSecond(cfg.Messages, end.Sub(start)), 1)
 	return res, nil
-}
-
-func newBaselineAdmin(brokers []string) (sarama.ClusterAdmin, error) {
-	sc := sarama.NewConfig()
-	sc.Version = kafka.ProtocolVersion
-	sc.ClientID = "loadgen-baseline"
-	admin, err := sarama.NewClusterAdmin(brokers, sc)
-	if err != nil {
-		return nil, fmt.Errorf("baseline: connecting to Kafka at %v: %w", brokers, err)
-	}
-	return admin, nil
 }
 
 // baselinePartitions is want, or when 0 the partition count of the service's command

@@ -8,6 +8,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/example/orders-service/adapters/kafka"
+	"github.com/example/orders-service/service"
 )
 
 // config is everything the command line sets.
@@ -34,6 +37,9 @@ type config struct {
 	BaselinePartitions int // 0: as many as the service's orders.commands topic
 	BaselineSize       int // payload bytes per message
 	BaselinePublishers int
+	// Security is TLS and SASL for --baseline, from the service's own variables
+	// (KAFKA_TLS*, KAFKA_SASL_*) read as the service reads them.
+	Security kafka.Security
 }
 
 // Values of --closed-until.
@@ -89,7 +95,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.MaxWatches, "max-watches", 1024, "most orders followed at once, each by one held GET /orders/{id} on its own connection; later ones queue, oldest first (closed loop until final: at least --concurrency)")
 	fs.BoolVar(&c.Progress, "progress", true, "print a progress line to stderr every second")
 	fs.BoolVar(&c.Baseline, "baseline", false, "afterwards, run raw watermill-kafka publish+consume of as many messages as the service's flow produced")
-	fs.StringVar(&brokers, "brokers", "127.0.0.1:9092", "comma-separated Kafka brokers for --baseline (the service's broker)")
+	fs.StringVar(&brokers, "brokers", "127.0.0.1:9092", "comma-separated Kafka brokers for --baseline (the service's broker); TLS and SASL come from the service's variables KAFKA_TLS* and KAFKA_SASL_* in the environment")
 	fs.IntVar(&c.BaselinePartitions, "baseline-partitions", 0, "partitions of the baseline topic; 0: as many as the service's orders.commands")
 	fs.IntVar(&c.BaselineSize, "baseline-size", 250, "payload bytes of a baseline message")
 	fs.IntVar(&c.BaselinePublishers, "baseline-publishers", 64, "goroutines publishing baseline messages")
@@ -105,7 +111,17 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 	c.Target = strings.TrimRight(c.Target, "/")
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		return config{}, err
+	}
+	if c.Baseline {
+		sec, err := service.KafkaSecurityFromEnv()
+		if err != nil {
+			return config{}, fmt.Errorf("--baseline: %w", err)
+		}
+		c.Security = sec
+	}
+	return c, nil
 }
 
 func (c config) validate() error {

@@ -83,6 +83,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkBaselineBroker(ctx, cfg); err != nil {
+		return err
+	}
 	// Commands: at most --max-inflight (open loop) or --concurrency (closed loop) POSTs,
 	// and 16 for stocking the SKUs; long-polls: one per followed order. With --post-wait
 	// the POSTs are held until their order's outcome, on a pool of their own of as many
@@ -139,6 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		b, err := runBaseline(ctx, baselineConfig{
 			Brokers: cfg.Brokers, Messages: sum.Completed * messagesPerOrder, Size: cfg.BaselineSize,
 			Partitions: cfg.BaselinePartitions, Publishers: cfg.BaselinePublishers, Timeout: cfg.Timeout + 2*cfg.Duration,
+			Security: cfg.Security,
 		})
 		if err != nil {
 			return err

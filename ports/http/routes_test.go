@@ -18,7 +18,8 @@ import (
 // it as an operation of its own: so each GET route stands for a GET and a HEAD operation,
 // and a HEAD operation without its GET is as wrong as a route without its operation. The
 // profiler's routes are no part of the API: they are only registered by EnableProfiling,
-// which this server, like the service by default, does not call.
+// which this server, like the service by default, does not call. Nor is GET /metrics,
+// registered by EnableMetrics, which the service always calls: it is for Prometheus.
 func TestRoutesAreTheDocumentedOperations(t *testing.T) {
 	s := NewServer(&fakeSender{}, app.New(memory.NewAdapters()).Queries, nil, slog.New(slog.DiscardHandler))
 	served := map[string]bool{}

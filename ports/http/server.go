@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,6 +36,7 @@ type Server struct {
 	maxWait      time.Duration      // bound on `Prefer: wait`
 	waitsStopped context.Context    // done once StopWaiting was called
 	stopWaits    context.CancelFunc // ends waitsStopped
+	waiting      atomic.Int64       // requests in a wait now (orders_http_waiting_requests)
 }
 
 // NewServer builds the API. Commands go out through commands (Kafka); reads come from queries.
@@ -78,7 +80,7 @@ func (s *Server) healthz(c echo.Context) error {
 // readyz asks every dependency, each within a short deadline, and answers 503 with the
 // failing ones named when any is not ready.
 func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), readinessTimeout)
 	defer cancel()
 	results := make(map[string]string, len(s.checks))
 	var failed []FieldError

@@ -71,6 +71,8 @@ func (s *Server) waitOrder(c echo.Context, orderID string, seen func(query.Order
 		s.logger.DebugContext(req.Context(), "cannot extend the write deadline of a waiting request", "err", err)
 	}
 
+	s.waiting.Add(1)
+	defer s.waiting.Add(-1)
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
 	defer context.AfterFunc(s.waitsStopped, cancel)()

@@ -29,7 +29,7 @@ func NewBuses(pub message.Publisher, topics Topics, logger watermill.LoggerAdapt
 	commands, err := cqrs.NewCommandBusWithConfig(pub, cqrs.CommandBusConfig{
 		GeneratePublishTopic: func(p cqrs.CommandBusGeneratePublishTopicParams) (string, error) {
 			ctx, err := bus.ContextOf(p.CommandName)
-			return topics.Commands(ctx), err
+			return topics.Commands(ctx), bus.Permanent(err)
 		},
 		OnSend:    func(p cqrs.CommandBusOnSendParams) error { stamp(p.Message); return nil },
 		Marshaler: codec{},
@@ -41,7 +41,7 @@ func NewBuses(pub message.Publisher, topics Topics, logger watermill.LoggerAdapt
 	events, err := cqrs.NewEventBusWithConfig(pub, cqrs.EventBusConfig{
 		GeneratePublishTopic: func(p cqrs.GenerateEventPublishTopicParams) (string, error) {
 			ctx, err := bus.ContextOf(p.EventName)
-			return topics.Events(ctx), err
+			return topics.Events(ctx), bus.Permanent(err)
 		},
 		OnPublish: func(p cqrs.OnEventSendParams) error { stamp(p.Message); return nil },
 		Marshaler: codec{},
@@ -65,10 +65,11 @@ func stamp(msg *message.Message) {
 	}
 }
 
-// Send returns once the broker has acknowledged the command.
+// Send returns once the broker has acknowledged the command. A failure is the broker's
+// (bus.ErrUnavailable), unless the publisher says the message itself can never be sent.
 func (b *Buses) Send(ctx context.Context, cmd bus.Message) error {
 	if err := b.commands.Send(ctx, cmd); err != nil {
-		return fmt.Errorf("sending %s: %w", cmd.MessageName(), err)
+		return bus.Unavailable(fmt.Errorf("sending %s: %w", cmd.MessageName(), err))
 	}
 	return nil
 }
@@ -77,7 +78,7 @@ func (b *Buses) Send(ctx context.Context, cmd bus.Message) error {
 func (b *Buses) Publish(ctx context.Context, events ...bus.Message) error {
 	for _, e := range events {
 		if err := b.events.Publish(ctx, e); err != nil {
-			return fmt.Errorf("publishing %s: %w", e.MessageName(), err)
+			return bus.Unavailable(fmt.Errorf("publishing %s: %w", e.MessageName(), err))
 		}
 	}
 	return nil

@@ -21,13 +21,13 @@ var _ cqrs.CommandEventMarshaler = codec{}
 func (codec) Marshal(v any) (*message.Message, error) {
 	m, ok := v.(bus.Message)
 	if !ok {
-		return nil, fmt.Errorf("%T is not a bus.Message", v)
+		return nil, bus.Permanent(fmt.Errorf("%T is not a bus.Message", v))
 	}
 	// Encoded by the same JSON implementation that decodes it (decodePayload), so that no
 	// value is written in a form the reader refuses.
 	payload, err := jsonv2.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("encoding %s: %w", m.MessageName(), err)
+		return nil, bus.Permanent(fmt.Errorf("encoding %s: %w", m.MessageName(), err))
 	}
 	id, err := uuid.NewV7()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/example/orders-service/app/bus"
 )
@@ -104,12 +105,17 @@ type loggerKey struct{}
 type messageLogger struct {
 	base  *slog.Logger
 	attrs []any
+	span  trace.SpanContext // the message's span, with tracing: its IDs join the attributes
 	built *slog.Logger
 }
 
 func (m *messageLogger) get() *slog.Logger {
 	if m.built == nil {
-		m.built = m.base.With(m.attrs...)
+		attrs := m.attrs
+		if m.span.IsValid() {
+			attrs = append(attrs, traceLogAttrs(m.span)...)
+		}
+		m.built = m.base.With(attrs...)
 	}
 	return m.built
 }

@@ -94,6 +94,7 @@ func countAttempts(h message.HandlerFunc) message.HandlerFunc {
 		produced, err := h(msg)
 		if err != nil {
 			loggerFrom(msg.Context()).Warn("handling failed", "attempt", n, "err", err)
+			attemptFailed(msg.Context(), n, err)
 		}
 		return produced, err
 	}

@@ -35,6 +35,7 @@ type poisonQueue struct {
 	limits  PoisonLimits
 	backoff PoisonBackoff
 	stalls  *stalls
+	metrics *Metrics // nil: not counted
 }
 
 type attemptsKey struct{}
@@ -48,10 +49,12 @@ func (p *poisonQueue) middleware(h message.HandlerFunc) message.HandlerFunc {
 		msg.SetContext(ctx)
 		produced, err := h(msg)
 		if err == nil {
+			p.metrics.handled(ctx, msg, *attempts)
 			return produced, nil
 		}
 		logger := loggerFrom(ctx)
 		if !shouldPoison(err) {
+			p.metrics.delivered(ctx, msg, outcomeInterrupted)
 			logger.Info("handling interrupted by shutdown; the message will be redelivered", "attempts", *attempts)
 			return produced, err
 		}
@@ -71,13 +74,16 @@ func (p *poisonQueue) middleware(h message.HandlerFunc) message.HandlerFunc {
 		}
 		poisoned := poisonCopy(msg, facts, p.limits)
 		if perr := p.publish(ctx, facts, poisoned); perr != nil {
+			p.metrics.delivered(ctx, msg, outcomeInterrupted)
 			return nil, errors.Join(err, perr)
 		}
+		p.metrics.poisonTaken(ctx, msg, facts)
 		attrs := []any{"attempts", *attempts, "permanent", errors.Is(err, bus.ErrPermanent), "err", capValue(err.Error(), p.limits.MaxReasonBytes)}
 		if poisoned.Metadata.Get(PayloadTruncatedPoisonedKey) != "" {
 			attrs = append(attrs, "payload_truncated_from", len(msg.Payload))
 		}
 		logger.Error("message sent to the poison topic", attrs...)
+		spanPoisoned(ctx, err)
 		return nil, nil
 	}
 }
@@ -88,7 +94,7 @@ func (p *poisonQueue) middleware(h message.HandlerFunc) message.HandlerFunc {
 // acknowledged, and is delivered again.
 func (p *poisonQueue) publish(ctx context.Context, f poisonFacts, poisoned *message.Message) error {
 	logger := loggerFrom(ctx)
-	where := stallKey(f)
+	where := stallKey(ctx)
 	pause := p.backoff.Initial
 	for attempt := 1; ; attempt++ {
 		err := p.pub.Publish(p.topic, poisoned)
@@ -99,7 +105,7 @@ func (p *poisonQueue) publish(ctx context.Context, f poisonFacts, poisoned *mess
 			}
 			return nil
 		}
-		p.stalls.set(where, err)
+		p.stalls.set(where, fmt.Errorf("cannot publish to the poison topic: %w", err))
 		logger.Error("cannot publish to the poison topic; the partition waits and the publish is retried",
 			"publish_attempt", attempt, "retry_in", pause, "err", err)
 		select {
@@ -110,11 +116,4 @@ func (p *poisonQueue) publish(ctx context.Context, f poisonFacts, poisoned *mess
 		}
 		pause = min(2*pause, p.backoff.Max)
 	}
-}
-
-func stallKey(f poisonFacts) string {
-	if f.partition == "" {
-		return f.handler
-	}
-	return f.handler + " partition " + f.partition
 }

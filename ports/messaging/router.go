@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -40,6 +41,11 @@ type RouterConfig struct {
 	PoisonBackoff PoisonBackoff
 	// WatermillLogger receives Watermill's own logs; nil means the slog logger, unfiltered.
 	WatermillLogger watermill.LoggerAdapter
+	// Tracing, when set, gives each message handled a span that continues the trace of the
+	// span that sent it (tracing_consume.go); the zero value traces nothing.
+	Tracing Tracing
+	// Metrics, when set, count and time what the router handles (metrics.go).
+	Metrics *Metrics
 }
 
 // SubscriberFactory returns a subscriber in the named Kafka consumer group.
@@ -59,13 +65,17 @@ func (r *Router) Topics() []string { return r.topics }
 // consumer group. Middleware, outermost first:
 //  0. events the consuming group has no handler for are acknowledged at once;
 //  1. correlation ID into ctx and logs (and onto every message sent, via the buses);
+//     then, with tracing, the message's span: a child of the one that sent it;
 //  2. poison queue, for what fails after retries or at once when permanent: a bounded copy
 //     with where it came from and why (poison.go). It must sit outside retry, or retries
 //     would be skipped;
-//  3. retry with exponential backoff and jitter, never for permanent errors;
-//  4. a timeout per attempt (retry resets the context between attempts);
-//  5. the unit of work, when configured: one transaction per attempt;
-//  6. recoverer: a panic becomes an error, is retried, then poisoned; the process lives.
+//  3. hold while unavailable: a message whose handling failed because the broker or the
+//     database is down is kept and handled again after a pause (hold.go), never poisoned;
+//  4. retry with exponential backoff and jitter, never for permanent errors; then, with
+//     metrics, Watermill's timing of each attempt;
+//  5. a timeout per attempt (retry resets the context between attempts);
+//  6. the unit of work, when configured: one transaction per attempt;
+//  7. recoverer: a panic becomes an error, is retried, then poisoned; the process lives.
 func NewRouter(cfg RouterConfig, routes []bus.Route, pub message.Publisher, newSubscriber SubscriberFactory, logger *slog.Logger) (*Router, error) {
 	wlogger := cfg.WatermillLogger
 	if wlogger == nil {
@@ -81,7 +91,7 @@ func NewRouter(cfg RouterConfig, routes []bus.Route, pub message.Publisher, newS
 	if cfg.PoisonBackoff.Initial <= 0 || cfg.PoisonBackoff.Max < cfg.PoisonBackoff.Initial {
 		return nil, fmt.Errorf("creating router: PoisonBackoff needs 0 < Initial <= Max, got %+v", cfg.PoisonBackoff)
 	}
-	poison := &poisonQueue{pub: pub, topic: cfg.Topics.Poison(), limits: cfg.PoisonLimits, backoff: cfg.PoisonBackoff, stalls: newStalls()}
+	poison := &poisonQueue{pub: pub, topic: cfg.Topics.Poison(), limits: cfg.PoisonLimits, backoff: cfg.PoisonBackoff, stalls: newStalls(), metrics: cfg.Metrics}
 	groups, err := groupsOf(routes, cfg.Topics)
 	if err != nil {
 		return nil, err
@@ -93,6 +103,7 @@ func NewRouter(cfg RouterConfig, routes []bus.Route, pub message.Publisher, newS
 	stack := []message.HandlerMiddleware{
 		correlate(logger),
 		poison.middleware,
+		holdWhileUnavailable{backoff: cfg.PoisonBackoff, stalls: poison.stalls}.middleware,
 		middleware.Retry{
 			MaxRetries:          cfg.Retry.MaxRetries,
 			InitialInterval:     cfg.Retry.InitialInterval,
@@ -104,13 +115,20 @@ func NewRouter(cfg RouterConfig, routes []bus.Route, pub message.Publisher, newS
 			ShouldRetry:         func(p middleware.RetryParams) bool { return shouldRetry(p.Err) },
 		}.Middleware,
 		countAttempts,
+		cfg.Metrics.timeAttempts,
 		middleware.Timeout(cfg.HandlerTimeout),
 	}
 	if cfg.UnitOfWork != nil {
 		stack = append(stack, cfg.UnitOfWork)
 	}
 	stack = append(stack, middleware.Recoverer)
+	if cfg.Tracing.enabled() {
+		// Right inside correlate (stack[0]): the span covers every attempt and the poison
+		// queue, and its IDs join the logger correlate made.
+		stack = slices.Insert(stack, 1, cfg.Tracing.handlingSpan(cfg.ConsumerGroupPrefix))
+	}
 
+	cfg.Metrics.learn(groups)
 	for _, g := range groups {
 		sub, err := newSubscriber(cfg.ConsumerGroupPrefix + g.name)
 		if err != nil {

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// stalls are the consumers whose partition cannot move on: a message there failed, and the
-// poison topic does not take it. Readiness reports them, with the cause, until it does.
+// stalls are the consumers whose partition cannot move on: a message there waits for a
+// dependency that is down, or failed and the poison topic does not take it. Readiness reports
+// them, with the cause, until they move on.
 type stalls struct {
 	mu    sync.Mutex
 	byKey map[string]stall
@@ -50,7 +51,7 @@ func (s *stalls) err() error {
 	parts := make([]string, 0, len(s.byKey))
 	for _, where := range slices.Sorted(maps.Keys(s.byKey)) {
 		st := s.byKey[where]
-		parts = append(parts, fmt.Sprintf("consumer %s stalled for %s: cannot publish to the poison topic: %s",
+		parts = append(parts, fmt.Sprintf("consumer %s stalled for %s: %s",
 			where, time.Since(st.since).Round(time.Second), st.cause))
 	}
 	return fmt.Errorf("%s", strings.Join(parts, "; "))
